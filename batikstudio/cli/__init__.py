@@ -1,0 +1,1 @@
+"""The ``batikstudio`` command line."""

@@ -1,0 +1,1 @@
+"""Files: native model files, safe NVlabs pickle import, data sets, atomic writes."""
