@@ -1,0 +1,44 @@
+"""Where Batik Studio keeps user files (no Qt: the app may override these from QSettings).
+
+``BATIKSTUDIO_HOME`` moves everything under one folder (tests, portable installs); otherwise
+XDG locations on Linux, ``%LOCALAPPDATA%`` on Windows, ``~/Library`` on macOS.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HOME_ENV = "BATIKSTUDIO_HOME"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_MODELS = PROJECT_ROOT / "models"
+
+
+def _base(kind: str) -> Path:
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home) / kind
+    if sys.platform == "win32":
+        root = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        return root / "BatikStudio" / kind
+    if sys.platform == "darwin":
+        lib = Path.home() / "Library"
+        return (lib / "Caches" / "BatikStudio") if kind == "cache" else (lib / "Application Support" / "BatikStudio" / kind)
+    xdg = {"cache": ("XDG_CACHE_HOME", ".cache"), "data": ("XDG_DATA_HOME", ".local/share")}[kind]
+    return Path(os.environ.get(xdg[0], Path.home() / xdg[1])) / "batikstudio"
+
+
+def cache_dir() -> Path:
+    """Folder for derived data that can be recomputed (latent directions, thumbnails)."""
+    return _base("cache")
+
+
+def data_dir() -> Path:
+    """Folder for the user's own data (models, favourites, collections, runs)."""
+    return _base("data")
+
+
+def user_models_dir() -> Path:
+    """Folder the model library scans for the user's models."""
+    return data_dir() / "models"
