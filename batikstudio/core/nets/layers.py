@@ -1,0 +1,273 @@
+"""Building blocks shared by the generator and discriminator (NVlabs names and maths).
+
+Equalised learning rate everywhere: weights are stored unscaled (``randn``) and multiplied by
+``1/sqrt(fan_in)`` (times the layer's lr multiplier) at run time, exactly like NVlabs, so state
+dicts load one to one. Tensors are NCHW float; activations roughly unit variance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from batikstudio.core import ops
+
+__all__ = [
+    "Conv2dLayer",
+    "FullyConnectedLayer",
+    "SynthesisLayer",
+    "ToRGBLayer",
+    "modulated_conv2d",
+]
+
+
+class FullyConnectedLayer(torch.nn.Module):
+    """Dense layer with equalised learning rate.
+
+    Args:
+        in_features, out_features: sizes.
+        bias: learn an additive bias.
+        activation: ``'linear'``, ``'relu'`` or ``'lrelu'`` (lrelu output gain sqrt 2).
+        lr_multiplier: learning-rate multiplier (weights stored divided by it).
+        bias_init: initial bias value (1 for style affines).
+
+    Input ``[N, in_features]`` -> output ``[N, out_features]``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, activation: str = "linear",
+                 lr_multiplier: float = 1.0, bias_init: float = 0.0) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.activation = activation
+        self.weight = torch.nn.Parameter(torch.randn([out_features, in_features]) / lr_multiplier)
+        self.bias = torch.nn.Parameter(torch.full([out_features], float(bias_init))) if bias else None
+        self.weight_gain = lr_multiplier / math.sqrt(in_features)
+        self.bias_gain = lr_multiplier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.weight.to(x.dtype) * self.weight_gain
+        b = self.bias
+        if b is not None:
+            b = b.to(x.dtype)
+            if self.bias_gain != 1:
+                b = b * self.bias_gain
+        if self.activation == "linear" and b is not None:
+            return torch.addmm(b.unsqueeze(0), x, w.t())
+        return ops.bias_act(x.matmul(w.t()), b, act=self.activation)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, activation={self.activation}"
+
+
+class Conv2dLayer(torch.nn.Module):
+    """Convolution with equalised LR, optional FIR up/downsampling, bias, activation, clamp.
+
+    Args:
+        in_channels, out_channels: channel counts.
+        kernel_size: square kernel size (padding ``kernel_size // 2``).
+        bias: learn a bias.
+        activation: activation name.
+        up, down: resampling factor (one of them 1).
+        resample_filter: 1-D FIR taps.
+        conv_clamp: clamp the output to +-this times the gain (None = off).
+
+    Input ``[N, Cin, H, W]`` -> ``[N, Cout, H*up/down, W*up/down]``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True,
+                 activation: str = "linear", up: int = 1, down: int = 1,
+                 resample_filter=(1, 3, 3, 1), conv_clamp: float | None = None) -> None:
+        super().__init__()
+        self.activation = activation
+        self.up = up
+        self.down = down
+        self.conv_clamp = conv_clamp
+        self.register_buffer("resample_filter", ops.setup_filter(resample_filter))
+        self.padding = kernel_size // 2
+        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size ** 2)
+        self.act_gain = ops.ACTIVATIONS[activation][1]
+        self.weight = torch.nn.Parameter(torch.randn([out_channels, in_channels, kernel_size, kernel_size]))
+        self.bias = torch.nn.Parameter(torch.zeros([out_channels])) if bias else None
+
+    def forward(self, x: torch.Tensor, gain: float = 1.0, circular: bool = False) -> torch.Tensor:
+        w = (self.weight * self.weight_gain).to(x.dtype)
+        b = self.bias.to(x.dtype) if self.bias is not None else None
+        x = ops.conv2d_resample(x, w, self.resample_filter, up=self.up, down=self.down,
+                                padding=self.padding, circular=circular)
+        act_gain = self.act_gain * gain
+        act_clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
+        return ops.bias_act(x, b, act=self.activation, gain=act_gain, clamp=act_clamp)
+
+
+def _fast_conv(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor, up: int, circular: bool) -> torch.Tensor:
+    """Plain (ungrouped) conv for the fast path: 3x3 same-size, or up=2 transposed + FIR."""
+    k = w.shape[-1]
+    if up == 1:
+        if k == 1:
+            return F.conv2d(x, w)
+        if circular:
+            return F.conv2d(ops.pad_circular(x, k // 2), w)
+        return F.conv2d(x, w, padding=k // 2)
+    return ops.conv2d_resample(x, w, f, up=up, padding=k // 2, circular=circular)
+
+
+def modulated_conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    noise: torch.Tensor | None = None,
+    up: int = 1,
+    resample_filter: torch.Tensor | None = None,
+    demodulate: bool = True,
+    fused_modconv: bool = True,
+    circular: bool = False,
+    fast: bool = False,
+) -> torch.Tensor:
+    """StyleGAN2 modulated convolution (padding ``k // 2``).
+
+    ``w' = W * s`` per input channel, optionally demodulated per output channel by
+    ``rsqrt(sum(w'^2) + 1e-8)``; noise is added after the conv.
+
+    Args:
+        x: ``[N, Cin, H, W]``.
+        weight: ``[Cout, Cin, k, k]`` (unscaled; demodulation makes the scale irrelevant).
+        styles: ``[N, Cin]``.
+        noise: broadcastable to the output, or None.
+        up: 1 or 2 (transposed conv + FIR).
+        resample_filter: ``[4, 4]`` FIR filter for ``up=2``.
+        demodulate: apply demodulation.
+        fused_modconv: straightforward path only: one grouped conv (True) or scale-conv-scale.
+        circular: periodic input (seamless tiling).
+        fast: CPU-friendly path; ignores ``fused_modconv``: batch 1 folds the styles into the
+            weight and runs one plain conv, larger batches scale the activations around a
+            plain conv with the shared weight. Same maths.
+
+    Returns:
+        ``[N, Cout, H*up, W*up]`` in ``x.dtype``.
+    """
+    n = x.shape[0]
+    cout, cin, kh, kw = weight.shape
+    if styles.shape != (n, cin):
+        raise ValueError(f"styles shape {tuple(styles.shape)} does not match [N={n}, Cin={cin}]")
+    if x.dtype == torch.float16 and demodulate:
+        # NVlabs pre-normalisation against float16 overflow (cancels out under demodulation).
+        weight = weight * (1 / math.sqrt(cin * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True))
+        styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
+    fold = (n == 1) if fast else fused_modconv
+    w = dcoefs = None
+    if demodulate or fold:
+        w = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, O, I, k, k]
+    if demodulate:
+        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+    if demodulate and fold:
+        w = w * dcoefs.reshape(n, -1, 1, 1, 1)
+
+    if not fold:
+        x = x * styles.to(x.dtype).reshape(n, -1, 1, 1)
+        wx = weight.to(x.dtype)
+        if fast:
+            x = _fast_conv(x, wx, resample_filter, up, circular)
+        else:
+            x = ops.conv2d_resample(x, wx, resample_filter, up=up, padding=kw // 2, circular=circular)
+        if demodulate:
+            x = x * dcoefs.to(x.dtype).reshape(n, -1, 1, 1)
+        if noise is not None:
+            x = x + noise.to(x.dtype)
+        return x
+
+    if fast:  # n == 1: a plain conv with the folded weight
+        x = _fast_conv(x, w[0].to(x.dtype), resample_filter, up, circular)
+    else:
+        x = x.reshape(1, -1, *x.shape[2:])
+        x = ops.conv2d_resample(x, w.reshape(-1, cin, kh, kw).to(x.dtype), resample_filter, up=up,
+                                padding=kw // 2, groups=n, circular=circular)
+        x = x.reshape(n, -1, *x.shape[2:])
+    if noise is not None:
+        x = x + noise.to(x.dtype)
+    return x
+
+
+class SynthesisLayer(torch.nn.Module):
+    """Modulated 3x3 conv + noise + bias + lrelu (optionally upsampling by 2).
+
+    Args:
+        in_channels, out_channels: channel counts.
+        w_dim: W size (the affine maps W to ``in_channels`` styles, bias init 1).
+        resolution: output resolution (the noise map size).
+        up: 1 or 2.
+        use_noise: learnable-strength noise input (``noise_const`` buffer for 'const').
+        resample_filter: 1-D FIR taps.
+        conv_clamp: clamp to +-this (times gain).
+
+    Input ``[N, Cin, R/up, R/up]`` and ``w [N, w_dim]`` -> ``[N, Cout, R, R]``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, up: int = 1,
+                 use_noise: bool = True, resample_filter=(1, 3, 3, 1),
+                 conv_clamp: float | None = None) -> None:
+        super().__init__()
+        self.resolution = resolution
+        self.up = up
+        self.use_noise = use_noise
+        self.conv_clamp = conv_clamp
+        self.register_buffer("resample_filter", ops.setup_filter(resample_filter))
+        self.act_gain = ops.ACTIVATIONS["lrelu"][1]
+        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
+        self.weight = torch.nn.Parameter(torch.randn([out_channels, in_channels, 3, 3]))
+        if use_noise:
+            self.register_buffer("noise_const", torch.randn([resolution, resolution]))
+            self.noise_strength = torch.nn.Parameter(torch.zeros([]))
+        self.bias = torch.nn.Parameter(torch.zeros([out_channels]))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", fused_modconv: bool = True,
+                gain: float = 1.0, noise_gain: float = 1.0, circular: bool = False,
+                fast: bool = False) -> torch.Tensor:
+        if noise_mode not in ("random", "const", "none"):
+            raise ValueError(f"noise_mode must be 'random', 'const' or 'none', got {noise_mode!r}")
+        in_res = self.resolution // self.up
+        if x.ndim != 4 or x.shape[1] != self.weight.shape[1] or x.shape[2:] != (in_res, in_res):
+            raise ValueError(f"expected [N, {self.weight.shape[1]}, {in_res}, {in_res}], got {tuple(x.shape)}")
+        styles = self.affine(w)
+        noise = None
+        if self.use_noise and noise_mode != "none" and noise_gain != 0:
+            if noise_mode == "random":
+                noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device)
+                noise = noise * self.noise_strength
+            else:
+                noise = self.noise_const * self.noise_strength
+            if noise_gain != 1:
+                noise = noise * noise_gain
+        x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, resample_filter=self.resample_filter,
+                             fused_modconv=fused_modconv, circular=circular, fast=fast)
+        act_clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
+        return ops.bias_act(x, self.bias.to(x.dtype), act="lrelu", gain=self.act_gain * gain, clamp=act_clamp)
+
+
+class ToRGBLayer(torch.nn.Module):
+    """Modulated 1x1 conv to image channels, no demodulation, bias, optional clamp.
+
+    Input ``[N, Cin, R, R]`` and ``w [N, w_dim]`` -> ``[N, img_channels, R, R]``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, conv_clamp: float | None = None) -> None:
+        super().__init__()
+        self.conv_clamp = conv_clamp
+        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
+        self.weight = torch.nn.Parameter(torch.randn([out_channels, in_channels, 1, 1]))
+        self.bias = torch.nn.Parameter(torch.zeros([out_channels]))
+        self.weight_gain = 1 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool = True, fast: bool = False) -> torch.Tensor:
+        styles = self.affine(w) * self.weight_gain
+        if fast:
+            # Output has only 1-4 channels: fold the styles into a per-sample weight and run
+            # one small batched matmul instead of scaling the wide activation tensor.
+            n, c, h, wd = x.shape
+            wmod = self.weight[:, :, 0, 0].unsqueeze(0) * styles.unsqueeze(1)  # [N, O, I]
+            x = torch.bmm(wmod.to(x.dtype), x.reshape(n, c, h * wd)).reshape(n, -1, h, wd)
+        else:
+            x = modulated_conv2d(x, self.weight, styles, demodulate=False, fused_modconv=fused_modconv)
+        return ops.bias_act(x, self.bias.to(x.dtype), clamp=self.conv_clamp)
