@@ -7,7 +7,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from batikstudio.core.nets import Generator, GeneratorConfig
+from batikstudio.core.nets import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
 from tests.conftest import SHARED
 
 FIXTURES = os.path.join(SHARED, "fixtures", "nvlabs")
@@ -56,3 +56,20 @@ def test_generator_reproduces_reference(gen_case, fast):
     _close(G.synthesis(ws_cut, noise_mode="const", fast=fast), ref["img_seed0_psi0.5_cutoff4_const"])
     mixed = torch.cat([ws[1:2, 0:4], ws[0:1, 4:]], dim=1)
     _close(G.synthesis(mixed, noise_mode="const", fast=fast), ref["img_mix_fine_seed0_coarse_seed1_ws0to3"])
+
+
+@pytest.mark.parametrize("name", CASES)
+@torch.no_grad()
+def test_discriminator_reproduces_reference(name):
+    folder, cfg, ref = _load(name)
+    diffusion = "diffusion_T" in cfg
+    dcfg = DiscriminatorConfig.from_nvlabs_kwargs(cfg["D_init_kwargs"], diffusion=diffusion)
+    assert dcfg.t_dim == (1 if diffusion else 0)
+    D = Discriminator(dcfg).eval()
+    D.load_state_dict(load_file(os.path.join(folder, "D.safetensors")), strict=True)
+    buffers = sorted(D.state_dict().keys() - dict(D.named_parameters()).keys())
+    assert buffers == sorted(cfg["D_buffers"])
+    t = ref["D_t"] if diffusion else None
+    if diffusion:
+        assert t.abs().sum() > 0  # the reference exercises non-zero steps
+    _close(D(ref["img_psi0.7_const"], ref["c_seeds0123"], t), ref["D_logits"])

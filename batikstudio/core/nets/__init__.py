@@ -5,11 +5,13 @@
 """
 
 from batikstudio.core.nets.config import DiscriminatorConfig, GeneratorConfig
+from batikstudio.core.nets.discriminator import Discriminator
 from batikstudio.core.nets.mapping import MappingNetwork
 from batikstudio.core.nets.synthesis import Generator, SynthesisNetwork
 
 __all__ = [
     "ARCHITECTURES",
+    "Discriminator",
     "DiscriminatorConfig",
     "Generator",
     "GeneratorConfig",
@@ -17,4 +19,4 @@ __all__ = [
     "SynthesisNetwork",
 ]
 
-ARCHITECTURES = {"stylegan2": (GeneratorConfig, Generator, DiscriminatorConfig, None)}
+ARCHITECTURES = {"stylegan2": (GeneratorConfig, Generator, DiscriminatorConfig, Discriminator)}
