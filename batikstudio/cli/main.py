@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_gui",
     "cmd_generate",
     "cmd_model",
+    "cmd_filter",
+    "cmd_dyes",
 )
 
 
