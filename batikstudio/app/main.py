@@ -1,0 +1,54 @@
+"""Start the Qt application."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from batikstudio import __version__
+
+log = logging.getLogger(__name__)
+
+ORG = "BatikStudio"
+APP = "Batik Studio"
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORG)
+    app.setApplicationName(APP)
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def create_window(model: Path | str | None = None, device: str | None = None):
+    """Build the main window and start opening ``model`` (or the bundled default)."""
+    from batikstudio.app.main_window import MainWindow
+    from batikstudio.app.model_library import default_model_path
+    from batikstudio.app.theme import apply_theme
+    from batikstudio.runtime import configure_threads
+
+    settings = QSettings()
+    device = device or str(settings.value("device", "cpu"))
+    threads = settings.value("threads", None)
+    if threads:
+        configure_threads(int(threads))
+    apply_theme(QApplication.instance(), str(settings.value("theme", "light")))
+    window = MainWindow(device)
+    target = model if model is not None else default_model_path()
+    if target is not None:
+        window.open_model(str(target))
+    else:
+        window.statusBar().showMessage("No bundled model found: open a model file (Ctrl+O).")
+    return window
+
+
+def run_app(model: Path | str | None = None, device: str | None = None) -> int:
+    app = make_application()
+    window = create_window(model, device)
+    window.show()
+    return app.exec()

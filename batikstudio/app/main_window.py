@@ -1,0 +1,203 @@
+"""The explorer's main window: model library, seed grid, motif view, and the other tabs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget,
+)
+
+from batikstudio.app.model_library import MODEL_SUFFIXES, ModelLibrary
+from batikstudio.app.motif_state import MotifViewModel
+from batikstudio.app.motif_view import MotifView
+from batikstudio.app.seed_grid import SeedGridView
+from batikstudio.app.session import Session
+from batikstudio.io.favourites import Favourite
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """Top-level window. Long work happens in jobs; errors are shown in a dialog."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        super().__init__()
+        self.setWindowTitle("Batik Studio")
+        self.setAcceptDrops(True)
+        self.resize(1280, 820)
+        self.session = Session(device, self)
+        self.vm = MotifViewModel(self)
+        self.error_dialog: QMessageBox | None = None
+        self.grid = SeedGridView(self)
+        self.motif = MotifView(self.vm, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.grid, "Seeds")
+        self.tabs.addTab(self.motif, "Motif")
+        self.setCentralWidget(self.tabs)
+        self.library = ModelLibrary(self)
+        dock = QDockWidget("Library", self)
+        dock.setObjectName("libraryDock")
+        dock.setWidget(self.library)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.device_label = QLabel(f"device: {device}")
+        self.time_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.time_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self._build_menus()
+        self.library.openRequested.connect(self.open_model)
+        self.session.modelChanged.connect(self._on_model)
+        self.session.directionsReady.connect(self.motif.set_directions)
+        self.session.error.connect(self.show_error)
+        self.session.busy.connect(self._on_busy)
+        self.grid.seedActivated.connect(self._on_seed_activated)
+        self.motif.rendered.connect(self._on_rendered)
+        self.motif.favouriteRequested.connect(self.toggle_favourite)
+        self.vm.stateChanged.connect(self._on_state)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open model…", QKeySequence.StandardKey.Open, self.library.choose_file)
+        self._action(file_menu, "&Export motif PNG…", QKeySequence("Ctrl+E"), self.export_motif)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit = self.menuBar().addMenu("&Edit")
+        undo = self.vm.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.vm.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit.addAction(undo)
+        edit.addAction(redo)
+        edit.addSeparator()
+        self._action(edit, "Toggle &favourite", QKeySequence("F"), self.toggle_favourite)
+        self.undo_action, self.redo_action = undo, redo
+
+    def _action(self, menu, text, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # -- model -----------------------------------------------------------------------------
+
+    @Slot(str)
+    def open_model(self, path: str) -> None:
+        self.session.open(path)
+
+    @Slot(object)
+    def _on_model(self, model: Any) -> None:
+        self.library.add_recent(str(model.path))
+        self.setWindowTitle(f"Batik Studio — {Path(str(model.path)).name}")
+        self.statusBar().showMessage(f"Opened {Path(str(model.path)).name}", 5000)
+        self.grid.set_model(model)
+        self.motif.set_model(model)
+        self._refresh_favourites()
+
+    @Slot(str)
+    def _on_busy(self, text: str) -> None:
+        self.statusBar().showMessage(text)
+
+    @Slot(str)
+    def show_error(self, text: str) -> None:
+        """Plain-words error dialog (non-blocking); the app keeps working."""
+        log.warning("error shown to user: %s", text)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Batik Studio", text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorDialog")
+        box.open()
+        self.error_dialog = box
+
+    # -- motif -----------------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_seed_activated(self, seed: int) -> None:
+        from dataclasses import replace
+
+        self.vm.edit(replace(self.vm.state, seed=seed), f"seed {seed}")
+        self.tabs.setCurrentWidget(self.motif)
+
+    @Slot(object)
+    def _on_rendered(self, result: Any) -> None:
+        self.time_label.setText(f"render {result.seconds * 1000:.0f} ms")
+
+    @Slot(object)
+    def _on_state(self, _state: Any) -> None:
+        self._update_fav_button()
+
+    def _favourite_for_state(self) -> Favourite | None:
+        model = self.session.model
+        if model is None:
+            return None
+        return Favourite(model.sha256, str(model.path), Path(str(model.path)).stem, self.vm.state.to_dict())
+
+    @Slot()
+    def toggle_favourite(self) -> None:
+        fav = self._favourite_for_state()
+        if fav is None:
+            return
+        added = self.session.favourites.toggle(fav)
+        self.statusBar().showMessage("Added to favourites" if added else "Removed from favourites", 3000)
+        self._refresh_favourites()
+
+    def _refresh_favourites(self) -> None:
+        model = self.session.model
+        if model is None:
+            return
+        seeds = {int(f.state.get("seed", -1)) for f in self.session.favourites.for_model(model.sha256)}
+        self.grid.grid_model.set_favourites(seeds)
+        self._update_fav_button()
+
+    def _update_fav_button(self) -> None:
+        fav = self._favourite_for_state()
+        on = fav is not None and self.session.favourites.contains(fav)
+        self.motif.fav_button.setText("★ Favourite" if on else "☆ Favourite")
+
+    @Slot()
+    def export_motif(self, path: str | None = None) -> None:
+        result = self.motif.last_result
+        if result is None:
+            self.show_error("Nothing to export yet: open a model and pick a motif first.")
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export motif", f"motif-{result.request.seeds[0]}.png",
+                                                  "PNG (*.png);;TIFF (*.tif)")
+        if not path:
+            return
+        from batikstudio.errors import BatikError
+        from batikstudio.io.provenance import save_image
+
+        try:
+            save_image(path, result.images[0], result.provenance(0, Path(str(self.session.model.path)).stem))
+        except BatikError as exc:
+            self.show_error(str(exc))
+            return
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    # -- drag and drop, close -------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        urls = event.mimeData().urls()
+        if urls and Path(urls[0].toLocalFile()).suffix in MODEL_SUFFIXES:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        urls = event.mimeData().urls()
+        if urls:
+            self.open_model(urls[0].toLocalFile())
+
+    def shutdown(self) -> bool:
+        """Stop every background thread; True when all ended."""
+        ok = self.grid.shutdown()
+        ok = self.motif.shutdown() and ok
+        ok = self.session.shutdown() and ok
+        return ok
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        QSettings().setValue("window/geometry", self.saveGeometry())
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+import torch
+
+from batikstudio.core import latents
+from batikstudio.core.directions import apply_directions, compute_directions
+from batikstudio.core.nets import Generator, GeneratorConfig
+from batikstudio.jobs import Cancelled, RecordingContext
+from batikstudio.render.directions_cache import DirectionsCache
+from batikstudio.render.engine import compute_ws, render, render_grid_image, to_uint8
+from batikstudio.render.motif import MotifState
+from batikstudio.render.request import MixSpec, RenderRequest
+
+
+def tiny_generator(c_dim=0, res=16, channels=3, seed=0):
+    torch.manual_seed(seed)
+    cfg = GeneratorConfig(z_dim=16, c_dim=c_dim, w_dim=16, img_resolution=res, img_channels=channels,
+                          mapping_layers=2, channel_base=256, channel_max=32)
+    G = Generator(cfg).eval()
+    with torch.no_grad():
+        G.mapping.w_avg.copy_(torch.randn(16) * 0.5)
+        for name, p in G.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(0.2)
+    return G
+
+
+class FakeModel:
+    def __init__(self, G, sha="f" * 64):
+        self.G_ema, self.sha256 = G, sha
+
+
+def test_to_uint8_rounding_matches_nvlabs():
+    x = torch.tensor([-1.0, 0.0, 1.0, 2.0]).view(1, 1, 2, 2)
+    assert to_uint8(x).ravel().tolist() == [0, 128, 255, 255]
+
+
+def test_render_matches_direct_generator_call():
+    G = tiny_generator()
+    req = RenderRequest(seeds=(3, 4), psi=0.6, cutoff=2)
+    res = render(FakeModel(G), req)
+    z = latents.seeds_to_z([3, 4], 16)
+    with torch.no_grad():
+        ref = to_uint8(G(z, None, truncation_psi=0.6, truncation_cutoff=2, noise_mode="const"))
+    assert res.images.shape == (2, 16, 16, 3) and res.images.dtype == np.uint8
+    assert np.array_equal(res.images, ref)
+    prov = res.provenance(1)
+    assert prov["seed"] == 4 and prov["model_sha256"] == "f" * 64
+    assert RenderRequest.from_dict(prov["render"]) == req.for_seed(4)
+
+
+def test_pixels_do_not_depend_on_batch_composition():
+    G = tiny_generator()
+    a = render(FakeModel(G), RenderRequest(seeds=(1, 2, 3)))
+    b = render(FakeModel(G), RenderRequest(seeds=(3,)))
+    assert np.array_equal(a.images[2], b.images[0])
+
+
+def test_random_noise_is_seeded_and_reproducible():
+    G = tiny_generator()
+    req = RenderRequest(seeds=(5,), noise_mode="random")
+    a, b = render(FakeModel(G), req), render(FakeModel(G), req)
+    assert np.array_equal(a.images, b.images)
+    c = render(FakeModel(G), RenderRequest(seeds=(5,), noise_mode="random", noise_seed=99))
+    assert not np.array_equal(a.images, c.images)
+
+
+def test_style_mixing_changes_only_requested_layers():
+    G = tiny_generator()
+    req = RenderRequest(seeds=(0,), psi=0.8, mix=(MixSpec(1, "coarse"),))
+    ws = compute_ws(G, req, [0], None)
+    ws0 = compute_ws(G, RenderRequest(seeds=(0,), psi=0.8), [0], None)
+    ws1 = compute_ws(G, RenderRequest(seeds=(1,), psi=0.8), [1], None)
+    coarse = list(latents.mixing_ranges(16)["coarse"])
+    assert torch.allclose(ws[:, coarse], ws1[:, coarse])
+    rest = [i for i in range(G.num_ws) if i not in coarse]
+    assert torch.allclose(ws[:, rest], ws0[:, rest])
+
+
+def test_conditional_model_needs_valid_class():
+    G = tiny_generator(c_dim=3)
+    with pytest.raises(ValueError, match="conditional on 3"):
+        render(FakeModel(G), RenderRequest(seeds=(0,)))
+    a = render(FakeModel(G), RenderRequest(seeds=(0,), class_index=0)).images
+    b = render(FakeModel(G), RenderRequest(seeds=(0,), class_index=2)).images
+    assert not np.array_equal(a, b)
+
+
+def test_directions_pca_and_cache(tmp_path):
+    G = tiny_generator()
+    d = compute_directions(G, num_components=4, num_samples=256, seed=1)
+    assert d.components.shape == (4, 16)
+    assert torch.allclose(d.components @ d.components.T, torch.eye(4), atol=1e-4)
+    assert (d.stddev[:-1] >= d.stddev[1:]).all()
+    ws = torch.zeros(1, G.num_ws, 16)
+    moved = apply_directions(ws, d, {0: 2.0}, layers=[0, 1])
+    assert torch.allclose(moved[0, 0], 2.0 * d.stddev[0] * d.components[0])
+    assert moved[0, 2:].abs().max() == 0
+    with pytest.raises(ValueError, match="does not exist"):
+        apply_directions(ws, d, {9: 1.0})
+    cache = DirectionsCache(tmp_path)
+    model = FakeModel(G, sha="a" * 64)
+    first = cache.get(model, count=4, samples=256, seed=1)
+    assert list(tmp_path.iterdir())
+    again = DirectionsCache(tmp_path).get(model, count=4, samples=256, seed=1)  # from the file
+    assert torch.equal(first.components, again.components)
+    req = RenderRequest(seeds=(0,), directions=((0, 3.0),), directions_count=4, directions_samples=256,
+                        directions_seed=1)
+    moved_img = render(model, req, directions=cache.for_request(model)).images
+    still = render(model, RenderRequest(seeds=(0,))).images
+    assert not np.array_equal(moved_img, still)
+
+
+def test_render_progress_cancel_and_out_size():
+    G = tiny_generator()
+    ctx = RecordingContext()
+    res = render(FakeModel(G), RenderRequest(seeds=(0, 1, 2), out_size=8), ctx=ctx)
+    assert res.images.shape == (3, 8, 8, 3) and ctx.progress_log[-1] == (3, 3)
+    ctx = RecordingContext(cancel_after=1)
+    with pytest.raises(Cancelled):
+        render(FakeModel(G), RenderRequest(seeds=(0, 1, 2)), ctx=ctx)
+
+
+def test_grid_image_layout():
+    imgs = np.stack([np.full((4, 4, 3), k, np.uint8) for k in range(5)])
+    grid = render_grid_image(imgs, cols=3, pad=1)
+    assert grid.shape == (9, 14, 3)
+    assert grid[0, 0, 0] == 0 and grid[5, 0, 0] == 3 and grid[5, 10, 0] == 255
+
+
+def test_motif_state_roundtrip_and_edits():
+    st = MotifState(seed=4, psi=0.5).with_direction(2, 1.5).with_mix("coarse", 9)
+    assert st.direction(2) == 1.5 and st.mix_seed("coarse") == 9
+    assert MotifState.from_dict(st.to_dict()) == st
+    assert st.with_direction(2, 0).directions == ()
+    assert st.with_mix("coarse", None).mix == ()
+    assert st.request().seeds == (4,)
