@@ -97,17 +97,21 @@ class MinibatchStdLayer(torch.nn.Module):
 
 
 class DiscriminatorEpilogue(torch.nn.Module):
-    """4x4 head: [fromrgb], minibatch-std, conv, fc, out, optional projection with ``cmap``."""
+    """4x4 head: [fromrgb], minibatch-std, conv, fc, out, optional projection with ``cmap``.
+
+    ``fromrgb`` exists for the 'skip' architecture, and also when the discriminator has no
+    blocks at all (4 px images; not a layout NVlabs can build).
+    """
 
     def __init__(self, in_channels: int, cmap_dim: int, resolution: int, img_channels: int,
                  architecture: str = "resnet", mbstd_group_size: int | None = 4, mbstd_num_channels: int = 1,
-                 conv_clamp: float | None = None) -> None:
+                 conv_clamp: float | None = None, first: bool = False) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.cmap_dim = cmap_dim
         self.resolution = resolution
         self.architecture = architecture
-        if architecture == "skip":
+        if architecture == "skip" or first:
             self.fromrgb = Conv2dLayer(img_channels, in_channels, kernel_size=1, activation="lrelu")
         self.mbstd = MinibatchStdLayer(mbstd_group_size, mbstd_num_channels) if mbstd_num_channels > 0 else None
         self.conv = Conv2dLayer(in_channels + mbstd_num_channels, in_channels, kernel_size=3, activation="lrelu",
@@ -116,9 +120,12 @@ class DiscriminatorEpilogue(torch.nn.Module):
         self.out = FullyConnectedLayer(in_channels, 1 if cmap_dim == 0 else cmap_dim)
 
     def forward(self, x: torch.Tensor, img: torch.Tensor | None, cmap: torch.Tensor | None) -> torch.Tensor:
-        x = x.to(torch.float32)
-        if self.architecture == "skip":
-            x = x + self.fromrgb(img.to(torch.float32))
+        if x is None:
+            x = self.fromrgb(img.to(torch.float32))
+        else:
+            x = x.to(torch.float32)
+            if self.architecture == "skip":
+                x = x + self.fromrgb(img.to(torch.float32))
         if self.mbstd is not None:
             x = self.mbstd(x)
         x = self.conv(x)
@@ -160,7 +167,8 @@ class Discriminator(torch.nn.Module):
                                           w_avg_beta=None)
         self.b4 = DiscriminatorEpilogue(ch[4], cmap_dim=self.cmap_dim, resolution=4,
                                         mbstd_group_size=cfg.mbstd_group_size,
-                                        mbstd_num_channels=cfg.mbstd_num_channels, **common)
+                                        mbstd_num_channels=cfg.mbstd_num_channels,
+                                        first=not self.block_resolutions, **common)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None, t: torch.Tensor | None = None,
                 force_fp32: bool = False) -> torch.Tensor:
