@@ -1,0 +1,116 @@
+"""Batches of real images and labels for training, identical on every process.
+
+Indices, mirror flips and the labels of generated images are drawn from a *shared* CPU
+``torch.Generator`` (same seed and state on every process), for the whole global batch; each
+process then keeps its own slice. So a run's data order depends on the seed and the global
+batch, never on the number of processes, and resuming restores it exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from batikstudio.errors import DatasetError
+
+
+def images_to_tensor(images: Sequence[np.ndarray], channels: int) -> torch.Tensor:
+    """Stack HWC (or HW) uint8 images into NCHW float32 in [-1, 1].
+
+    >>> images_to_tensor([np.full((2, 2, 3), 255, np.uint8)], 3).max().item()
+    1.0
+    """
+    arrs = []
+    for img in images:
+        a = np.asarray(img)
+        if a.dtype != np.uint8:
+            raise DatasetError(f"expected uint8 images, got {a.dtype}")
+        if a.ndim == 2:
+            a = a[:, :, None]
+        if a.shape[2] != channels:
+            if a.shape[2] == 1 and channels == 3:
+                a = np.repeat(a, 3, axis=2)
+            elif a.shape[2] in (3, 4) and channels == 1:
+                a = a[:, :, :3].mean(axis=2, keepdims=True).round().astype(np.uint8)
+            elif a.shape[2] == 4 and channels == 3:
+                a = a[:, :, :3]
+            else:
+                raise DatasetError(f"image with {a.shape[2]} channels in a {channels}-channel data set")
+        arrs.append(a)
+    x = torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).float()
+    return x / 127.5 - 1
+
+
+def local_slice(n_global: int, rank: int, world_size: int) -> slice:
+    """The contiguous part of a global batch that process ``rank`` handles."""
+    if n_global % world_size:
+        raise ValueError(f"batch {n_global} is not divisible by {world_size} processes")
+    per = n_global // world_size
+    return slice(rank * per, (rank + 1) * per)
+
+
+class RealSampler:
+    """Draws training batches from a data set.
+
+    Args:
+        dataset: ``len(ds)``, ``ds[i] -> (HWC uint8, label int)``, ``ds.channels``.
+        resolution: training resolution (images of another size are resized, area / bilinear).
+        c_dim: number of classes when conditional, else 0.
+        mirror: flip each real image left-right with probability 1/2.
+        generator: the shared CPU generator.
+        rank, world_size: this process's slice of each global batch.
+    """
+
+    def __init__(self, dataset: Any, resolution: int, c_dim: int, mirror: bool,
+                 generator: torch.Generator, rank: int = 0, world_size: int = 1) -> None:
+        if len(dataset) == 0:
+            raise DatasetError("the data set is empty")
+        self.dataset = dataset
+        self.resolution = resolution
+        self.channels = int(getattr(dataset, "channels", 3))
+        self.c_dim = c_dim
+        self.mirror = mirror
+        self.generator = generator
+        self.rank, self.world_size = rank, world_size
+        labels = getattr(dataset, "labels", None)
+        self._labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+
+    def _one_hot(self, labels: torch.Tensor) -> torch.Tensor:
+        if self.c_dim == 0:
+            return torch.zeros(labels.shape[0], 0)
+        return F.one_hot(labels.clamp(0, self.c_dim - 1), self.c_dim).float()
+
+    def next_real(self, n_global: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """This process's part of a global batch: images NCHW [-1, 1] and labels [n, c_dim]."""
+        idx = torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
+        flips = torch.rand(n_global, generator=self.generator) < 0.5
+        part = local_slice(n_global, self.rank, self.world_size)
+        items = [self.dataset[int(i)] for i in idx[part]]
+        x = images_to_tensor([img for img, _ in items], self.channels)
+        if x.shape[-1] != self.resolution or x.shape[-2] != self.resolution:
+            mode = "area" if x.shape[-1] > self.resolution else "bilinear"
+            x = F.interpolate(x, size=(self.resolution, self.resolution), mode=mode)
+        if self.mirror:
+            x = torch.where(flips[part].view(-1, 1, 1, 1), x.flip(3), x)
+        labels = torch.tensor([int(lab) for _, lab in items], dtype=torch.int64)
+        return x.to(device), self._one_hot(labels).to(device)
+
+    def next_fake_labels(self, n_global: int, device: torch.device) -> torch.Tensor:
+        """Labels for generated images, drawn from the data set's label distribution."""
+        if self.c_dim == 0:
+            return torch.zeros(n_global // self.world_size, 0, device=device)
+        idx = torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
+        part = local_slice(n_global, self.rank, self.world_size)
+        if self._labels is not None:
+            labels = torch.from_numpy(self._labels[idx[part].numpy()])
+        else:
+            labels = torch.tensor([int(self.dataset[int(i)][1]) for i in idx[part]])
+        return self._one_hot(labels).to(device)
+
+    def next_z(self, n_global: int, z_dim: int, device: torch.device) -> torch.Tensor:
+        """This process's part of a global batch of latents (standard normal)."""
+        z = torch.randn(n_global, z_dim, generator=self.generator)
+        return z[local_slice(n_global, self.rank, self.world_size)].to(device)

@@ -1,0 +1,264 @@
+"""The training job: ``train(request, ctx) -> TrainResult``.
+
+Runs iterations (:class:`~batikstudio.training.step.Trainer`) until ``total_kimg``, and every
+tick (``kimg_per_tick``) reports a :class:`~batikstudio.training.config.TrainTick` through
+``ctx.partial`` (losses, augment p, diffusion T, speed, sample grid), appends a row to
+``metrics.jsonl`` and writes the sample grid; every ``snapshot_ticks`` ticks, at the end and
+when stopped it writes a snapshot. ``ctx.cancelled`` is checked between iterations, so a
+stop request writes a snapshot within one iteration. Under ``torchrun`` every process runs
+this function; only rank 0 writes files or reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from batikstudio.core.latents import seeds_to_z
+from batikstudio.errors import DatasetError
+from batikstudio.jobs import JobContext
+from batikstudio.render.engine import render_grid_image, to_uint8
+from batikstudio.runtime import resolve_device
+from batikstudio.training.checkpoint import restore_trainer, trainer_state
+from batikstudio.training.config import TrainConfig, TrainRequest, TrainResult, TrainTick
+from batikstudio.training.data import RealSampler
+from batikstudio.training.distributed import DistInfo, all_mean, broadcast_module, init_distributed, shutdown
+from batikstudio.training.networks import StartNets, build_scratch, load_start, scratch_configs
+from batikstudio.training.runfolder import RunFolder, load_snapshot
+from batikstudio.training.step import Trainer
+
+log = logging.getLogger(__name__)
+
+
+def train(request: TrainRequest, ctx: JobContext) -> TrainResult:
+    """Train (or resume) a GAN into ``request.run_dir``; see the module docstring.
+
+    Raises:
+        BatikError: bad data set, bad start model, unusable run folder.
+        ValueError: impossible options.
+    """
+    device = resolve_device(request.config.device)
+    info = init_distributed(request.rank, request.world_size, device)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device("cuda", info.local_rank)
+        torch.cuda.set_device(device)
+    try:
+        return _Run(request, ctx, device, info).run()
+    finally:
+        shutdown(info)
+
+
+def class_count(dataset: Any) -> int:
+    """Number of classes of a data set with integer labels (0 without labels)."""
+    labels = getattr(dataset, "labels", None)
+    if labels is None or len(labels) == 0:
+        return 0
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.min() < 0:
+        return 0
+    names = getattr(dataset, "class_names", None) or ()
+    return max(len(names), int(labels.max()) + 1)
+
+
+class _Run:
+    """State of one call of :func:`train` (kept out of the public API)."""
+
+    def __init__(self, request: TrainRequest, ctx: JobContext, device: torch.device, info: DistInfo) -> None:
+        self.ctx, self.device, self.info = ctx, device, info
+        self.folder = RunFolder(request.run_dir)
+        self.cfg = self._config(request)
+        self.metrics = dict(request.metrics)
+        self.dataset = request.dataset
+        if self.dataset is None:
+            from batikstudio.io.datasetreader import open_dataset
+
+            self.dataset = open_dataset(self.cfg.data)
+        self.resolution = self.cfg.resolution or int(self.dataset.resolution)
+        self.channels = int(getattr(self.dataset, "channels", 3))
+        self.c_dim = class_count(self.dataset) if self.cfg.conditional else 0
+        if self.cfg.conditional and self.c_dim == 0:
+            raise DatasetError("conditional training needs a data set with class labels")
+        self.class_names = tuple(getattr(self.dataset, "class_names", None) or ())[: self.c_dim]
+        if self.cfg.batch % info.world_size:
+            raise ValueError(f"batch {self.cfg.batch} is not divisible by {info.world_size} processes")
+        self.request = request
+
+    def _config(self, request: TrainRequest) -> TrainConfig:
+        if not request.resume:
+            return request.config
+        stored = self.folder.read_config()
+        if request.config.total_kimg > stored.total_kimg:
+            stored = stored.replace(total_kimg=request.config.total_kimg)
+        return stored
+
+    # -- setup ----------------------------------------------------------------------------
+    def _nets(self) -> tuple[StartNets, Any, Any]:
+        cfg = self.cfg
+        per_proc = cfg.batch // self.info.world_size
+        torch.manual_seed(cfg.seed)
+        if cfg.start == "scratch" or self.request.resume:
+            g_cfg, d_cfg = scratch_configs(cfg, self.resolution, self.channels, self.c_dim, per_proc)
+            if self.request.resume:
+                nets = self._nets_from_snapshot()
+            else:
+                nets = build_scratch(g_cfg, d_cfg)
+        else:
+            nets = load_start(cfg.start, cfg, self.resolution, self.channels, self.c_dim, per_proc)
+        for net in (nets.G, nets.D, nets.G_ema):
+            net.to(self.device)
+            broadcast_module(net, self.info)
+        return nets, nets.G.cfg, nets.D.cfg
+
+    def _nets_from_snapshot(self) -> StartNets:
+        from batikstudio.core.nets import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+
+        snap = self.folder.latest_snapshot()
+        if snap is None:
+            raise DatasetError(f"nothing to resume in {self.folder.path}: no snapshot")
+        _, meta = load_snapshot(snap)
+        G = Generator(GeneratorConfig.from_dict(meta["G_config"]))
+        D = Discriminator(DiscriminatorConfig.from_dict(meta["D_config"]))
+        G_ema = Generator(GeneratorConfig.from_dict(meta["G_config"])).eval()
+        return StartNets(G=G, D=D, G_ema=G_ema, training=dict(meta.get("training") or {}))
+
+    def _trainer(self) -> tuple[Trainer, int]:
+        cfg = self.cfg
+        nets, self.g_cfg, self.d_cfg = self._nets()
+        shared = torch.Generator().manual_seed(cfg.seed)
+        sampler = RealSampler(self.dataset, self.resolution, self.c_dim, cfg.mirror, shared,
+                              self.info.rank, self.info.world_size)
+        trainer = Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, self.device, self.info, self.resolution,
+                          diffusion_rng=np.random.default_rng(cfg.seed))
+        self.start_record = nets.training
+        tick = 0
+        if self.request.resume:
+            tensors, meta = load_snapshot(self.folder.latest_snapshot())
+            tick = restore_trainer(trainer, tensors, meta)
+            log.info("resumed %s at %.3f kimg", self.folder.path, trainer.nimg / 1000)
+        else:
+            self._seed_strengths(trainer, nets.training)
+        if self.info.rank > 0 or not self.request.resume:
+            torch.manual_seed(cfg.seed * 1009 + self.info.rank + trainer.nimg)
+        return trainer, tick
+
+    @staticmethod
+    def _seed_strengths(trainer: Trainer, record: dict[str, Any]) -> None:
+        diff = record.get("diffusion") or {}
+        if trainer.diffusion is not None and "p" in diff:
+            trainer.diffusion.p = float(np.clip(float(diff["p"]), 0.0, 1.0))
+            trainer.diffusion.update_T()
+        if trainer.cfg.augment == "ada" and trainer.augment is not None and "augment_p" in record:
+            trainer.augment.p = float(record["augment_p"])
+
+    # -- main loop ------------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        trainer, tick = self._trainer()
+        if self.info.is_main and not self.request.resume:
+            self.folder.write_config(self.cfg, {"resolution": self.resolution, "c_dim": self.c_dim,
+                                                "r1_gamma": trainer.r1_gamma,
+                                                "ema_kimg": self.cfg.effective_ema_kimg(),
+                                                "world_size": self.info.world_size})
+        if self.info.is_main:
+            with self.folder.logging_to_file():
+                return self._loop(trainer, tick)
+        return self._loop(trainer, tick)
+
+    def _cancelled(self) -> bool:
+        flag = torch.tensor([1.0 if self.ctx.cancelled else 0.0], dtype=torch.float64)
+        return bool(all_mean(flag, self.info).item() > 0)
+
+    def _loop(self, trainer: Trainer, tick: int) -> TrainResult:
+        cfg = self.cfg
+        total_nimg = int(round(cfg.total_kimg * 1000))
+        tick_nimg, tick_time, tick_iters, iters = trainer.nimg, time.monotonic(), 0, 0
+        snapshot: Path | None = None
+        stopped = False
+        log.info("training %s: %d px, batch %d, %.1f kimg", self.folder.path, self.resolution, cfg.batch, cfg.total_kimg)
+        while trainer.nimg < total_nimg:
+            if self._cancelled():
+                stopped = True
+                break
+            trainer.step()
+            iters += 1
+            tick_iters += 1
+            if self.info.is_main:
+                self.ctx.progress(trainer.nimg / 1000, cfg.total_kimg)
+            done = trainer.nimg >= total_nimg
+            if trainer.nimg >= tick_nimg + cfg.kimg_per_tick * 1000 or done:
+                elapsed = max(time.monotonic() - tick_time, 1e-9)
+                write = done or (tick + 1) % cfg.snapshot_ticks == 0
+                snapshot = self._end_tick(trainer, tick, tick_nimg, elapsed, tick_iters, write) or snapshot
+                tick += 1
+                tick_nimg, tick_time, tick_iters = trainer.nimg, time.monotonic(), 0
+        if stopped:
+            log.info("stopped at %.3f kimg", trainer.nimg / 1000)
+            snapshot = self._snapshot(trainer, tick) or snapshot
+        return TrainResult(run_dir=str(self.folder.path), kimg=trainer.nimg / 1000,
+                           snapshot=str(snapshot) if snapshot else None, stopped=stopped, iterations=iters)
+
+    def _end_tick(self, trainer: Trainer, tick: int, tick_nimg: int, elapsed: float, iters: int,
+                  write: bool) -> Path | None:
+        stats = trainer.take_stats()
+        if not self.info.is_main:
+            return None
+        kimg = trainer.nimg / 1000
+        grid = self.sample_grid(trainer.G_ema)
+        self.folder.save_grid(trainer.nimg, grid, {"run": str(self.folder.path), "kimg": kimg})
+        snapshot = self._snapshot(trainer, tick + 1, stats) if write else None
+        values = self._metrics(trainer) if write else {}
+        if snapshot is not None and values:
+            first = next(iter(values))
+            self.folder.offer_best(snapshot, first, values[first])
+        diff = trainer.diffusion
+        row = TrainTick(kimg=kimg, tick=tick, losses=stats, augment_p=trainer.augment_p,
+                        diffusion_p=diff.p if diff else 0.0, diffusion_T=diff.T if diff else 0,
+                        kimg_per_s=(trainer.nimg - tick_nimg) / 1000 / elapsed, sec_per_iter=elapsed / max(iters, 1),
+                        grid=grid, metrics=values, snapshot=str(snapshot) if snapshot else None)
+        self.folder.append_metrics({k: v for k, v in row.__dict__.items() if k != "grid"})
+        log.info("tick %d kimg %.3f %s p=%.3f T=%d %.2f s/it", tick, kimg,
+                 " ".join(f"{k}={v:.4g}" for k, v in stats.items()), row.augment_p, row.diffusion_T, row.sec_per_iter)
+        self.ctx.partial(row)
+        return snapshot
+
+    def _metrics(self, trainer: Trainer) -> dict[str, float]:
+        out = {}
+        with torch.random.fork_rng(devices=[]):
+            for name, fn in self.metrics.items():
+                out[name] = float(fn(trainer.G_ema, self.device))
+        return out
+
+    def _snapshot(self, trainer: Trainer, tick: int, stats: dict[str, float] | None = None) -> Path | None:
+        if not self.info.is_main:
+            return None
+        record = self.training_record(trainer, stats)
+        extra = {"G_config": self.g_cfg.to_dict(), "D_config": self.d_cfg.to_dict(),
+                 "class_names": list(self.class_names), "config": self.cfg.to_dict(), "training": record}
+        tensors, meta = trainer_state(trainer, tick, extra)
+        return self.folder.save_snapshot(trainer.nimg, tensors, meta, keep_last=self.cfg.keep_last)
+
+    def training_record(self, trainer: Trainer, stats: dict[str, float] | None) -> dict[str, Any]:
+        """What a model exported from this run says about its training."""
+        diff = trainer.diffusion
+        return {
+            "dataset": str(self.cfg.data), "kimg": trainer.nimg / 1000, "resolution": self.resolution,
+            "loss": self.cfg.loss, "augment": self.cfg.augment, "augment_p": trainer.augment_p,
+            "diffusion": diff.state() if diff else None, "losses": dict(stats or {}),
+            "options": self.cfg.to_dict(), "started_from": self.cfg.start,
+            "world_size": self.info.world_size,
+        }
+
+    @torch.no_grad()
+    def sample_grid(self, G_ema: torch.nn.Module) -> np.ndarray:
+        """Images of the fixed sample seeds from G_ema as one HWC uint8 grid."""
+        seeds = list(self.cfg.sample_seeds) or [0]
+        z = seeds_to_z(seeds, G_ema.z_dim, self.device)
+        c = torch.zeros(len(seeds), self.c_dim, device=self.device)
+        if self.c_dim:
+            c[torch.arange(len(seeds)), torch.arange(len(seeds)) % self.c_dim] = 1
+        imgs = [G_ema(z[i:i + 16], c[i:i + 16], noise_mode="const") for i in range(0, len(seeds), 16)]
+        return render_grid_image(to_uint8(torch.cat(imgs)))

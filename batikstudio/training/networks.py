@@ -1,0 +1,102 @@
+"""Build or load the networks a run starts from: scratch, a native model file or a pickle.
+
+Scratch defaults are the NVlabs ``auto`` flavour scaled to the resolution (``channel_base``
+16384 up to 128 px, else 32768; channel_max 512; 8 mapping layers; z = w = 512; fp16 on the 4
+highest resolutions with conv_clamp 256 -- fp16 only matters on CUDA), overridable by
+``TrainConfig.g_kwargs`` / ``d_kwargs``. D gets ``t_dim = 1`` for Diffusion-GAN runs and a
+minibatch-std group no larger than the per-process batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from batikstudio.core.nets import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+from batikstudio.errors import BatikError, ModelFileError
+from batikstudio.training.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StartNets:
+    """Networks to train and what came with them.
+
+    Attributes:
+        G, D, G_ema: modules on the CPU (moved by the caller).
+        training: the source's training record (Diffusion-GAN p/T when imported).
+        class_names: class labels of a conditional source model.
+    """
+
+    G: torch.nn.Module
+    D: torch.nn.Module
+    G_ema: torch.nn.Module
+    training: dict[str, Any] = field(default_factory=dict)
+    class_names: tuple[str, ...] = ()
+
+
+def scratch_configs(cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
+                    batch_per_process: int) -> tuple[GeneratorConfig, DiscriminatorConfig]:
+    """Generator and discriminator configs for a scratch run (overrides applied)."""
+    base = 16384 if resolution <= 128 else 32768
+    g = dict(z_dim=512, w_dim=512, mapping_layers=8, channel_base=base, channel_max=512,
+             num_fp16_res=4, conv_clamp=256)
+    g.update(cfg.g_kwargs)
+    g.update(c_dim=c_dim, img_resolution=resolution, img_channels=channels)
+    d = dict(channel_base=g["channel_base"], channel_max=g["channel_max"], num_fp16_res=g["num_fp16_res"],
+             conv_clamp=g["conv_clamp"], mbstd_group_size=min(4, batch_per_process))
+    d.update(cfg.d_kwargs)
+    d.update(c_dim=c_dim, img_resolution=resolution, img_channels=channels,
+             t_dim=1 if cfg.diffusion.enabled else 0)
+    try:
+        return GeneratorConfig.from_dict(g), DiscriminatorConfig.from_dict(d)
+    except ValueError as exc:
+        raise BatikError(f"bad network options: {exc}") from exc
+
+
+def build_scratch(g_cfg: GeneratorConfig, d_cfg: DiscriminatorConfig) -> StartNets:
+    """Fresh networks (initialised from torch's global generator: seed it first)."""
+    G = Generator(g_cfg)
+    D = Discriminator(d_cfg)
+    G_ema = copy.deepcopy(G).eval()
+    return StartNets(G=G, D=D, G_ema=G_ema)
+
+
+def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
+               batch_per_process: int) -> StartNets:
+    """Networks from a native model file or an NVlabs / Diffusion-GAN pickle.
+
+    Missing G is copied from G_ema; a missing D is built fresh from the G config. The
+    source must match the data (resolution, channels, classes).
+
+    Raises:
+        ModelFileError: unreadable file, or one that does not fit the data set.
+    """
+    from batikstudio.io import models  # lazy: heavier import, only for fine-tuning
+
+    p = Path(path)
+    G_ema, G, D, meta = models.open_model(p, device="cpu", with_training_nets=True)
+    g_cfg = G_ema.cfg
+    if (g_cfg.img_resolution, g_cfg.img_channels, g_cfg.c_dim) != (resolution, channels, c_dim):
+        raise ModelFileError(
+            f"{p.name} makes {g_cfg.img_resolution} px, {g_cfg.img_channels} channels, {g_cfg.c_dim} classes; "
+            f"the data set needs {resolution} px, {channels} channels, {c_dim} classes")
+    if G is None:
+        G = copy.deepcopy(G_ema)
+    want_t = 1 if cfg.diffusion.enabled else 0
+    if D is None or getattr(D.cfg, "t_dim", 0) != want_t:
+        if D is not None:
+            log.warning("the discriminator of %s is %s t-conditioned; training a fresh one",
+                        p.name, "not" if want_t else "")
+        _, d_cfg = scratch_configs(cfg.replace(g_kwargs={**g_cfg.to_dict(), **dict(cfg.g_kwargs)}),
+                                   resolution, channels, c_dim, batch_per_process)
+        D = Discriminator(d_cfg)
+    training = dict(getattr(meta, "training", None) or (meta.get("training", {}) if isinstance(meta, dict) else {}))
+    names = tuple(getattr(meta, "class_labels", ()) or ())
+    return StartNets(G=G, D=D, G_ema=G_ema, training=training, class_names=names)

@@ -1,0 +1,248 @@
+"""One training iteration: the G phase, the D phase, lazy regularisation, EMA, strength updates.
+
+:class:`Trainer` owns the optimisers, the augmentation pipeline, the Diffusion-GAN noise and
+the per-tick loss statistics; :mod:`batikstudio.training.loop` owns the schedule (ticks,
+snapshots, cancellation). Images are NCHW float in [-1, 1]; labels one-hot [N, c_dim]
+(``[N, 0]`` when unconditional).
+
+Fast path (``TrainConfig.fast_path``, default): one generator forward per iteration: the
+images made for G's update are reused, detached, as D's fakes (the NVlabs loop renders a
+second batch for D with fresh latents). ``fast_path=False`` follows the NVlabs loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+
+from batikstudio.training import losses
+from batikstudio.training.augment import ada_adjust, build_augment
+from batikstudio.training.config import TrainConfig
+from batikstudio.training.data import RealSampler
+from batikstudio.training.diffusion import DiffusionNoise
+from batikstudio.training.distributed import DistInfo, all_mean, average_gradients
+from batikstudio.training.ema import ema_beta, update_ema
+
+log = logging.getLogger(__name__)
+
+
+def set_requires_grad(module: torch.nn.Module, flag: bool, frozen: frozenset[str] = frozenset()) -> None:
+    """Switch gradients of ``module``'s parameters, keeping ``frozen`` names off."""
+    for name, p in module.named_parameters():
+        p.requires_grad_(flag and name not in frozen)
+
+
+def frozen_d_params(D: torch.nn.Module, resolution: int, n_blocks: int) -> frozenset[str]:
+    """Names of the parameters of D's first ``n_blocks`` blocks (``b{res}``, highest res first)."""
+    if n_blocks <= 0:
+        return frozenset()
+    res_list = []
+    r = resolution
+    while r >= 8 and len(res_list) < n_blocks:
+        res_list.append(r)
+        r //= 2
+    heads = tuple(f"b{r}." for r in res_list)
+    return frozenset(n for n, _ in D.named_parameters() if n.startswith(heads))
+
+
+class Trainer:
+    """Holds everything one iteration needs.
+
+    Args:
+        cfg: run options.
+        G, D, G_ema: networks on ``device`` (G_ema is only updated, never trained).
+        sampler: the real-data / latent sampler.
+        device: where the nets live.
+        info: this process's place in a multi-process run.
+        resolution: training resolution.
+        diffusion_rng: numpy generator of the Diffusion-GAN t table (shared by processes).
+    """
+
+    def __init__(self, cfg: TrainConfig, G: torch.nn.Module, D: torch.nn.Module, G_ema: torch.nn.Module,
+                 sampler: RealSampler, device: torch.device, info: DistInfo, resolution: int,
+                 diffusion_rng: np.random.Generator | None = None) -> None:
+        self.cfg, self.G, self.D, self.G_ema = cfg, G, D, G_ema
+        self.sampler, self.device, self.info = sampler, device, info
+        self.resolution = resolution
+        self.z_dim = int(G.z_dim)
+        self.r1_gamma = cfg.effective_r1_gamma(resolution)
+        self.use_r1 = (cfg.loss == "stylegan2" or cfg.gp == "r1") and self.r1_gamma > 0
+        self.use_pl = cfg.pl_weight > 0
+        self.frozen_d = frozen_d_params(D, resolution, cfg.freeze_d)
+        self.opt_G = self._adam(G, cfg.pl_interval if self.use_pl else None)
+        self.opt_D = self._adam(D, cfg.r1_interval if self.use_r1 else None)
+        self.augment = build_augment(cfg)
+        self.diffusion = (DiffusionNoise(cfg.diffusion, rng=diffusion_rng or np.random.default_rng(cfg.seed))
+                          if cfg.diffusion.enabled else None)
+        self.pl = losses.PathLength()
+        self.nimg = 0
+        self.batch_idx = 0
+        self.ada_acc = torch.zeros(2, dtype=torch.float64)
+        self.diff_acc = torch.zeros(2, dtype=torch.float64)
+        self.stats: dict[str, list[float]] = {}
+        self.amp_dtype, self.scalers = self._amp_setup()
+        set_requires_grad(G_ema, False)
+
+    # -- setup ----------------------------------------------------------------------------
+    def _adam(self, net: torch.nn.Module, reg_interval: int | None) -> torch.optim.Adam:
+        ratio = reg_interval / (reg_interval + 1) if reg_interval else 1.0
+        b1, b2 = self.cfg.betas
+        return torch.optim.Adam(net.parameters(), lr=self.cfg.lr * ratio, betas=(b1**ratio, b2**ratio), eps=1e-8)
+
+    def _amp_setup(self) -> tuple[torch.dtype | None, dict[str, Any]]:
+        if not (self.cfg.mixed_precision and self.device.type == "cuda"):
+            return None, {}
+        if torch.cuda.is_bf16_supported():
+            return torch.bfloat16, {}
+        return torch.float16, {"G": torch.amp.GradScaler("cuda"), "D": torch.amp.GradScaler("cuda")}
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+    # -- building blocks ------------------------------------------------------------------
+    def run_G(self, z: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images [N, C, R, R] and ws [N, num_ws, w_dim] with style mixing."""
+        ws = self.G.mapping(z, c, update_emas=True)
+        if self.cfg.style_mixing_prob > 0:
+            z2 = self.sampler.next_z(z.shape[0] * self.info.world_size, self.z_dim, self.device)
+            ws2 = self.G.mapping(z2, c, update_emas=False)
+            ws = losses.mix_styles(ws, ws2, self.cfg.style_mixing_prob, self.sampler.generator)
+        img = self.G.synthesis(ws, noise_mode="random", fast=self.cfg.fast_path, tileable=self.cfg.tileable)
+        return img, ws
+
+    def run_D(self, img: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Logits [N, 1]: augmentation, then Diffusion-GAN noise (t fed to D), then D."""
+        if self.augment is not None:
+            img = self.augment(img)
+        if self.diffusion is not None:
+            img, t = self.diffusion(img)
+            return self.D(img, c, t)
+        return self.D(img, c)
+
+    def _record(self, name: str, value: torch.Tensor) -> None:
+        acc = self.stats.setdefault(name, [0.0, 0.0])
+        acc[0] += float(value.detach().float().mean())
+        acc[1] += 1
+
+    def _backward_step(self, loss: torch.Tensor, net: torch.nn.Module, opt: torch.optim.Optimizer, key: str) -> None:
+        scaler = self.scalers.get(key)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+        else:
+            loss.backward()
+        average_gradients(net.parameters(), self.info)
+        if scaler is not None:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    # -- phases ---------------------------------------------------------------------------
+    def _g_main(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        set_requires_grad(self.G, True)
+        set_requires_grad(self.D, False)
+        with self._autocast():
+            img, _ = self.run_G(z, c)
+            logits = self.run_D(img, c)
+            loss = losses.g_loss(self.cfg.loss, logits.float()).mean()
+        self._record("G", loss)
+        self._backward_step(loss, self.G, self.opt_G, "G")
+        return img.detach()
+
+    def _g_pl(self, z: torch.Tensor, c: torch.Tensor) -> None:
+        set_requires_grad(self.G, True)
+        n = max(z.shape[0] // 2, 1)
+        img, ws = self.run_G(z[:n], c[:n])
+        penalty = self.pl.penalty(img.float(), ws)
+        loss = (penalty * self.cfg.pl_weight).mean() * self.cfg.pl_interval + img[:, 0, 0, 0].float().mean() * 0
+        self._record("pl", penalty)
+        self._backward_step(loss, self.G, self.opt_G, "G")
+
+    def _d_main(self, fake: torch.Tensor, c_fake: torch.Tensor, real: torch.Tensor, c_real: torch.Tensor) -> None:
+        set_requires_grad(self.G, False)
+        set_requires_grad(self.D, True, self.frozen_d)
+        with self._autocast():
+            fake_logits = self.run_D(fake, c_fake).float()
+            real_logits = self.run_D(real, c_real).float()
+            loss = (losses.d_loss_fake(self.cfg.loss, fake_logits).mean()
+                    + losses.d_loss_real(self.cfg.loss, real_logits).mean())
+        if self.cfg.loss == "wasserstein" and self.cfg.gp == "wgan-gp" and self.cfg.gp_weight > 0:
+            gp = losses.wgan_gp_penalty(lambda x: self.run_D(x, c_real).float(), real, fake)
+            self._record("gp", gp)
+            loss = loss + gp.mean() * self.cfg.gp_weight
+        self._record("D", loss)
+        self._record("D_real", real_logits)
+        self._record("D_fake", fake_logits)
+        signs = torch.stack([real_logits.sign().sum().double().cpu(), torch.tensor(float(real_logits.numel()))])
+        self.ada_acc += signs.double()
+        self.diff_acc += signs.double()
+        self._backward_step(loss, self.D, self.opt_D, "D")
+
+    def _d_r1(self, real: torch.Tensor, c_real: torch.Tensor) -> None:
+        set_requires_grad(self.D, True, self.frozen_d)
+        real_tmp = real.detach().requires_grad_(True)
+        logits = self.run_D(real_tmp, c_real).float()
+        penalty = losses.r1_penalty(real_tmp, logits)
+        loss = (penalty * (self.r1_gamma / 2)).mean() * self.cfg.r1_interval + logits.mean() * 0
+        self._record("r1", penalty)
+        self._backward_step(loss, self.D, self.opt_D, "D")
+
+    # -- one iteration --------------------------------------------------------------------
+    def step(self) -> None:
+        """One iteration over a global batch (this process does its share)."""
+        cfg, dev, n = self.cfg, self.device, self.cfg.batch
+        real, c_real = self.sampler.next_real(n, dev)
+        z = self.sampler.next_z(n, self.z_dim, dev)
+        c_fake = self.sampler.next_fake_labels(n, dev)
+        fake = self._g_main(z, c_fake)
+        if self.use_pl and self.batch_idx % cfg.pl_interval == 0:
+            self._g_pl(self.sampler.next_z(n, self.z_dim, dev), c_fake)
+        if not cfg.fast_path:
+            z_d = self.sampler.next_z(n, self.z_dim, dev)
+            set_requires_grad(self.G, False)
+            with torch.no_grad(), self._autocast():
+                fake, _ = self.run_G(z_d, c_fake)
+        self._d_main(fake, c_fake, real, c_real)
+        if self.use_r1 and self.batch_idx % cfg.r1_interval == 0:
+            self._d_r1(real, c_real)
+        self.nimg += n
+        self.batch_idx += 1
+        beta = ema_beta(n, cfg.effective_ema_kimg(), self.nimg, cfg.ema_rampup)
+        update_ema(self.G_ema, self.G, beta)
+        self._adjust_strengths()
+
+    def _adjust_strengths(self) -> None:
+        cfg = self.cfg
+        if cfg.augment == "ada" and self.augment is not None and self.batch_idx % cfg.ada_interval == 0:
+            s, cnt = all_mean(self.ada_acc, self.info).tolist()
+            if cnt > 0:
+                self.augment.p = ada_adjust(self.augment.p, s / cnt, cfg.ada_target, cfg.batch,
+                                            cfg.ada_interval, cfg.ada_kimg)
+            self.ada_acc.zero_()
+        dc = cfg.diffusion
+        if self.diffusion is not None and self.batch_idx % dc.interval == 0:
+            s, cnt = all_mean(self.diff_acc, self.info).tolist()
+            if cnt > 0:
+                self.diffusion.p = ada_adjust(self.diffusion.p, s / cnt, dc.target, cfg.batch,
+                                              dc.interval, dc.ada_kimg)
+                self.diffusion.update_T()
+            self.diff_acc.zero_()
+
+    # -- reporting ------------------------------------------------------------------------
+    @property
+    def augment_p(self) -> float:
+        return float(self.augment.p) if self.augment is not None else 0.0
+
+    def take_stats(self) -> dict[str, float]:
+        """Mean of each recorded loss term since the last call (then reset)."""
+        out = {k: v[0] / max(v[1], 1) for k, v in self.stats.items()}
+        self.stats = {}
+        return out
