@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_filter",
     "cmd_dyes",
     "cmd_dataset",
+    "cmd_export",
 )
 
 

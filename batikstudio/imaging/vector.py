@@ -25,6 +25,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from xml.sax.saxutils import escape
+
 import cv2
 import numpy as np
 
@@ -91,7 +93,7 @@ def trace_layers(
     colors: np.ndarray,
     upsample: int = 4,
     smooth: float = 0.45,
-    arc_sigma: float = 0.9,
+    arc_sigma: float = 1.2,
     simplify: float = 0.05,
     chaikin: int = 1,
     stacked: bool = True,
@@ -147,7 +149,7 @@ def trace_layers(
 
 def trace_mask(
     mask: np.ndarray, upsample: int = 4, smooth: float = 0.45, simplify: float = 0.05,
-    chaikin: int = 1, wrap: bool = False, arc_sigma: float = 0.9,
+    chaikin: int = 1, wrap: bool = False, arc_sigma: float = 1.2,
 ) -> list[np.ndarray]:
     """Smooth even-odd outlines of a boolean HxW mask, in source pixel coordinates."""
     src = np.pad(mask.astype(np.uint8), _PAD, mode="wrap" if wrap else "edge")
@@ -309,6 +311,7 @@ class VectorPage:
         physical: (width, height, unit) of the page for SVG width/height and PDF points,
             unit ``'cm'``, ``'mm'`` or ``'in'`` (default: 1 source pixel = 1 pt).
         background: RGB painted under everything (the CENTRE layout's ground), or None.
+        metadata: text (provenance JSON) for the SVG ``<metadata>`` / PDF ``/Subject``.
     """
 
     tile_size: tuple[float, float]
@@ -316,6 +319,7 @@ class VectorPage:
     placements: tuple[tuple[float, float, bool, bool], ...] = ((0.0, 0.0, False, False),)
     physical: tuple[float, float, str] | None = None
     background: tuple[int, int, int] | None = None
+    metadata: str | None = None
 
     @property
     def size(self) -> tuple[float, float]:
@@ -376,6 +380,8 @@ def layers_to_svg(layers: Sequence[DyeLayer], page: VectorPage) -> str:
         f'width="{width}" height="{height}" viewBox="0 0 {_n(pw)} {_n(ph)}">',
         "<title>Batik Studio dye layers</title>",
     ]
+    if page.metadata:
+        out.append(f"<metadata>{escape(page.metadata)}</metadata>")
     if not page.single:
         out.append(f'<defs><clipPath id="tile-clip"><rect x="0" y="0" width="{_n(tw)}" '
                    f'height="{_n(th)}"/></clipPath>')
@@ -469,19 +475,26 @@ def layers_to_pdf(layers: Sequence[DyeLayer], page: VectorPage) -> bytes:
     objects[3] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {_n(wpt)} {_n(hpt)}] "
                   f"/Resources << /XObject << {xobjs} >> /Properties << {props} >> >> "
                   "/Contents 4 0 R >>").encode()
-    return _pdf_assemble(objects)
+    return _pdf_assemble(objects, page.metadata)
 
 
-def _pdf_assemble(objects: dict[int, bytes]) -> bytes:
+def _pdf_assemble(objects: dict[int, bytes], metadata: str | None = None) -> bytes:
     out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
     for num in sorted(objects):
         offsets[num] = len(out)
         out += f"{num} 0 obj\n".encode() + objects[num] + b"\nendobj\n"
-    xref = len(out)
     size = max(objects) + 1
+    info = ""
+    if metadata:
+        info = f" /Info {size} 0 R"
+        offsets[size] = len(out)
+        out += (f"{size} 0 obj\n<< /Producer (Batik Studio) /Subject "
+                f"{_pdf_string(metadata)} >>\nendobj\n").encode("latin-1", "replace")
+        size += 1
+    xref = len(out)
     out += f"xref\n0 {size}\n0000000000 65535 f \n".encode()
     for num in range(1, size):
         out += f"{offsets[num]:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += f"trailer\n<< /Size {size} /Root 1 0 R{info} >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
