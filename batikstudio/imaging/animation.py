@@ -70,8 +70,13 @@ def _check_fps(fps: float, limit: float) -> None:
         raise ValueError(f"fps must be in (0, {limit:g}], got {fps}")
 
 
-def _gif_palette(sample: list[np.ndarray], colors: int) -> Image.Image:
-    """A palette image fitted by median cut on the sample frames, shrunk and stacked."""
+def _gif_palette(sample: list[np.ndarray], colors: int, reserve_cube: bool) -> Image.Image:
+    """A palette image fitted by median cut on the sample frames, shrunk and stacked.
+
+    With ``reserve_cube`` (frames streamed from an iterator, so later colours were not
+    sampled), 64 entries hold a 4x4x4 RGB cube that, with dithering, keeps unseen colours
+    from collapsing onto the nearest sampled one.
+    """
     tiles = []
     for frame in sample:
         img = Image.fromarray(frame)
@@ -81,25 +86,39 @@ def _gif_palette(sample: list[np.ndarray], colors: int) -> Image.Image:
     mosaic = np.concatenate(
         [np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0)), mode="edge") for t in tiles]
     )
-    return Image.fromarray(mosaic).quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    cube = reserve_cube and colors >= 128
+    fitted = Image.fromarray(mosaic).quantize(
+        colors=colors - 64 if cube else colors, method=Image.Quantize.MEDIANCUT
+    )
+    entries = np.array(fitted.getpalette() or [], dtype=np.uint8).reshape(-1, 3)
+    used = sorted(index for _, index in fitted.getcolors(256) or [])
+    entries = entries[used] if used else entries
+    if cube:
+        levels = np.array([0, 85, 170, 255], dtype=np.uint8)
+        grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1)
+        entries = np.concatenate([entries, grid.reshape(-1, 3)])
+    pal = Image.new("P", (1, 1))
+    pal.putpalette(entries.ravel().tolist())
+    return pal
 
 
 def _sample_frames(
     frames: Iterable[Any], count: int
-) -> tuple[list[np.ndarray], Iterator[Any]]:
+) -> tuple[list[np.ndarray], Iterator[Any], bool]:
     """Pick palette sample frames: evenly spaced from a sequence, else the first ``count``.
 
-    Returns the sample and an iterator over *all* frames (buffered ones replayed first).
+    Returns the sample, an iterator over *all* frames (buffered ones replayed first), and
+    whether the sample covered the whole clip (a sequence) or only its start (a stream).
     """
     if hasattr(frames, "__len__") and hasattr(frames, "__getitem__"):
         n = len(frames)  # type: ignore[arg-type]
         picks = sorted(set(np.linspace(0, max(n - 1, 0), min(count, n)).astype(int).tolist()))
         sample = [_as_rgb_frame(frames[i], i, None) for i in picks]  # type: ignore[index]
-        return sample, iter(frames)
+        return sample, iter(frames), True
     it = iter(frames)
     head = list(itertools.islice(it, count))
     sample = [_as_rgb_frame(f, i, None) for i, f in enumerate(head)]
-    return sample, itertools.chain(head, it)
+    return sample, itertools.chain(head, it), False
 
 
 def write_gif(
@@ -123,7 +142,8 @@ def write_gif(
         loop: loop forever (NETSCAPE extension, loop count 0); False plays once.
         ctx: job context for progress (frames written) and cancellation.
         palette: ``"global"``: one palette from ``sample_frames`` frames (evenly spaced when
-            ``frames`` is a sequence, otherwise the first ones); ``"adaptive"``: one per frame.
+            ``frames`` is a sequence; otherwise the first ones, plus a coarse 64-colour cube
+            for colours that appear later); ``"adaptive"``: one palette per frame.
         colors: palette size, 2..256.
         dither: Floyd-Steinberg dithering against the palette.
         total: frame count for progress when ``frames`` has no ``len``.
@@ -151,10 +171,10 @@ def write_gif(
     count = _total(frames, total)
     pal_img = None
     if palette == "global":
-        sample, stream = _sample_frames(frames, max(1, sample_frames))
+        sample, stream, whole = _sample_frames(frames, max(1, sample_frames))
         if not sample:
             raise ExportError(f"cannot write {Path(path).name}: there are no frames")
-        pal_img = _gif_palette(sample, colors)
+        pal_img = _gif_palette(sample, colors, reserve_cube=not whole)
         del sample
     else:
         stream = iter(frames)
