@@ -328,7 +328,7 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
 
 
 def _class_key(name: str, strip_root: str | None) -> str | None:
-    parts = PurePosixPath(name).parts
+    parts = PurePosixPath(name.replace("\\", "/")).parts
     if strip_root is not None and parts and parts[0] == strip_root:
         parts = parts[1:]
     return parts[0] if len(parts) >= 2 else None
