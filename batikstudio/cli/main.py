@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_dyes",
     "cmd_dataset",
     "cmd_export",
+    "cmd_style",
 )
 
 

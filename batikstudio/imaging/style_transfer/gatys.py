@@ -48,7 +48,7 @@ class GatysConfig:
     content_layers: tuple[str, ...] = ("conv4_2",)
     style_layers: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
     content_weight: float = 1.0
-    style_weight: float = 10.0
+    style_weight: float = 1.0
     tv_weight: float = 1.0
     optimizer: str = "lbfgs"
     learning_rate: float = 1.0
