@@ -336,7 +336,8 @@ def _class_key(name: str, strip_root: str | None) -> str | None:
 
 def _common_root(entries: list[_Entry]) -> str | None:
     """The one folder every zip entry sits in (zipping a folder adds one), or None."""
-    names = [e.name for e in entries if e.unsafe is None and not _is_os_litter(e.name)]
+    names = [e.name.replace("\\", "/") for e in entries
+             if e.unsafe is None and not _is_os_litter(e.name)]
     roots = {PurePosixPath(n).parts[0] for n in names}
     if len(roots) == 1 and all("/" in n for n in names):
         return roots.pop()
@@ -448,6 +449,7 @@ def _scan(req: DatasetCheckRequest, ctx: JobContext,
                 state.kept.append((entry.name, (key, written), file_notes))
                 _preview(req, ctx, state, entry.name, pixels)
             ctx.progress(i + 1, total)
+        ctx.status(f"kept {len(state.kept)}, skipped {len(state.skipped)} of {total} files")
     finally:
         src.close()
     return _make_report(req, state, json_names, notes)
