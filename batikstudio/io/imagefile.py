@@ -62,7 +62,7 @@ class SkipReason(str, enum.Enum):
     @property
     def label(self) -> str:
         """A few plain words for summaries ("too large")."""
-        return self.value.replace("_", " ")
+        return "not an image" if self is SkipReason.NOT_IMAGE else self.value.replace("_", " ")
 
 
 class ImageRejected(ImageError):

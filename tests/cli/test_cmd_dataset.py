@@ -34,6 +34,7 @@ def test_build_prints_summary_and_skipped_list(tmp_path, capsys):
     assert "kept 6 of 13 files -> 32x32 RGB" in out
     assert "classes: kawung 3, parang 3" in out
     assert "parang/truncated.jpg: truncated" in out and "loose.png: unlabelled" in out
+    assert "1 not an image" in out and "1 too large" in out and "duplicate groups: 1" in out
     assert tree_hashes(src) == before
     with zipfile.ZipFile(dest) as zf:
         assert json.loads(zf.read("dataset.json"))["class_names"] == ["kawung", "parang"]
