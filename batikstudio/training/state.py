@@ -28,7 +28,7 @@ def optimizer_to_flat(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str
         for key, value in entry.items():
             name = f"{prefix}.{idx}.{key}"
             if isinstance(value, torch.Tensor):
-                tensors[name] = value.detach().cpu().contiguous()
+                tensors[name] = value.detach().cpu().clone()
             else:
                 scalars[name] = value
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]

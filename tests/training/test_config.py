@@ -1,0 +1,43 @@
+import pytest
+
+from batikstudio.training.config import ADA_OPS, DIFFAUGMENT_OPS, DiffusionConfig, TrainConfig
+
+
+def test_defaults_follow_the_brief():
+    cfg = TrainConfig()
+    assert cfg.lr == 0.0025 and cfg.betas == (0.0, 0.99)
+    assert cfg.ada_target == 0.6 and cfg.augment == "ada"
+    d = cfg.diffusion
+    assert (d.t_min, d.t_max, d.noise_std, d.ada_kimg, d.target, d.ts_dist) == (10, 1000, 0.05, 100.0, 0.6, "priority")
+
+
+def test_r1_gamma_heuristic_and_override():
+    assert TrainConfig(batch=16).effective_r1_gamma(64) == pytest.approx(0.0512)
+    assert TrainConfig(r1_gamma=1.0).effective_r1_gamma(64) == 1.0
+    assert TrainConfig(batch=32).effective_ema_kimg() == pytest.approx(10.0)
+
+
+def test_augment_ops_default_and_subset():
+    assert TrainConfig(augment="ada").effective_augment_ops() == ADA_OPS
+    assert TrainConfig(augment="diffaugment").effective_augment_ops() == DIFFAUGMENT_OPS
+    assert TrainConfig(augment="diffaugment", augment_ops=("translation",)).effective_augment_ops() == ("translation",)
+    assert TrainConfig(augment="none").effective_augment_ops() == ()
+
+
+def test_round_trip_through_dict():
+    cfg = TrainConfig(data="x.zip", batch=8, augment_ops=("translate",), diffusion=DiffusionConfig(enabled=True),
+                      g_kwargs={"z_dim": 64}, sample_seeds=(3, 4))
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("bad", [dict(loss="hinge"), dict(augment="mixup"), dict(batch=0),
+                                 dict(augment="ada", augment_ops=("color",)), dict(resolution=48),
+                                 dict(diffusion=DiffusionConfig(ts_dist="cosine"))])
+def test_bad_options_raise(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)
+
+
+def test_unknown_key_in_dict_raises():
+    with pytest.raises(ValueError, match="unknown"):
+        TrainConfig.from_dict({"batchsize": 3})

@@ -1,0 +1,152 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from batikstudio.core.nets import Generator, GeneratorConfig
+from batikstudio.errors import DatasetError
+from batikstudio.io.modelfile import read_model_file
+from batikstudio.jobs import RecordingContext
+from batikstudio.training.config import DiffusionConfig, TrainRequest, TrainTick
+from batikstudio.training.data import RealSampler
+from batikstudio.training.distributed import DistInfo
+from batikstudio.training.export import export_snapshot
+from batikstudio.training.loop import train
+from batikstudio.training.networks import build_scratch, scratch_configs
+from batikstudio.training.runfolder import RunFolder, load_snapshot, sub_state
+from batikstudio.training.step import Trainer
+
+from .conftest import TinyDataset, tiny_config
+
+
+def _trainer(cfg, ds):
+    g_cfg, d_cfg = scratch_configs(cfg, ds.resolution, ds.channels, 2 if cfg.conditional else 0, cfg.batch)
+    nets = build_scratch(g_cfg, d_cfg)
+    sampler = RealSampler(ds, ds.resolution, g_cfg.c_dim, cfg.mirror, torch.Generator().manual_seed(0))
+    return Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, torch.device("cpu"), DistInfo(), ds.resolution)
+
+
+def _changed(before, module):
+    return {n for n, p in module.named_parameters() if not torch.equal(before[n], p.detach())}
+
+
+def test_one_step_updates_G_D_and_G_ema_but_not_frozen_blocks(tiny_dataset):
+    cfg = tiny_config(conditional=True, freeze_d=1, style_mixing_prob=0.9)
+    tr = _trainer(cfg, tiny_dataset)
+    g0, d0, e0 = (copy.deepcopy({n: p.detach().clone() for n, p in m.named_parameters()})
+                  for m in (tr.G, tr.D, tr.G_ema))
+    tr.step()
+    assert "mapping.fc0.weight" in _changed(g0, tr.G) and "synthesis.b8.conv1.weight" in _changed(g0, tr.G)
+    changed_d = _changed(d0, tr.D)
+    assert any(n.startswith("b4.") for n in changed_d)
+    assert tr.frozen_d and not (changed_d & tr.frozen_d)
+    assert all(n.startswith("b8.") for n in tr.frozen_d)
+    assert _changed(e0, tr.G_ema)
+    stats = tr.take_stats()
+    assert set(stats) >= {"G", "D", "r1"} and all(np.isfinite(v) for v in stats.values())
+    assert tr.nimg == cfg.batch
+
+
+@pytest.mark.parametrize("changes", [
+    dict(loss="wasserstein", gp="wgan-gp"),
+    dict(loss="wasserstein", gp="r1", augment="diffaugment", augment_ops=("translation",)),
+    dict(pl_weight=2.0, pl_interval=1, fast_path=False, tileable=True),
+])
+def test_loss_variants_train_with_finite_losses(tiny_dataset, changes):
+    tr = _trainer(tiny_config(**changes), tiny_dataset)
+    for _ in range(2):
+        tr.step()
+    stats = tr.take_stats()
+    assert all(np.isfinite(v) for v in stats.values())
+    if changes.get("gp") == "wgan-gp":
+        assert "gp" in stats and "r1" not in stats
+    if changes.get("pl_weight"):
+        assert "pl" in stats
+
+
+def test_ada_and_diffusion_strength_follow_the_real_signs(tiny_dataset):
+    cfg = tiny_config(augment="ada", ada_interval=1, ada_kimg=1,
+                      diffusion=DiffusionConfig(enabled=True, interval=1, ada_kimg=1))
+    tr = _trainer(cfg, tiny_dataset)
+    tr.batch_idx = 1
+    tr.ada_acc[:] = torch.tensor([4.0, 4.0])  # D says "real" for every real: it overfits
+    tr.diff_acc[:] = torch.tensor([4.0, 4.0])
+    tr._adjust_strengths()
+    assert tr.augment_p == pytest.approx(0.004) and tr.diffusion.p == pytest.approx(0.004)
+    tr.diffusion.p = 0.5
+    tr.ada_acc[:] = torch.tensor([0.0, 4.0])
+    tr.diff_acc[:] = torch.tensor([0.0, 4.0])
+    tr._adjust_strengths()
+    assert tr.augment_p == 0.0 and tr.diffusion.p == pytest.approx(0.496)
+    assert tr.diffusion.T == 10 + round(0.496 * 990)
+
+
+def test_job_reports_ticks_and_writes_the_run_folder(tmp_path, tiny_dataset):
+    calls = []
+
+    def fake_metric(G_ema, device):
+        calls.append(device)
+        return 5.0 - len(calls)
+
+    ctx = RecordingContext()
+    cfg = tiny_config(conditional=True, augment="ada")
+    res = train(TrainRequest(cfg, str(tmp_path / "run"), dataset=tiny_dataset, metrics={"fid": fake_metric}), ctx)
+    assert not res.stopped and res.kimg == pytest.approx(0.016) and res.iterations == 4
+    ticks = [p for p in ctx.partials if isinstance(p, TrainTick)]
+    assert len(ticks) == 2 and ticks[-1].grid.dtype == np.uint8 and ticks[-1].grid.shape == (16, 16, 3)
+    assert ticks[-1].metrics == {"fid": 3.0}
+    assert ctx.progress_log[-1] == (pytest.approx(0.016), 0.016)
+    run = RunFolder(tmp_path / "run")
+    assert run.read_config() == cfg
+    assert len(run.read_metrics()) == 2 and run.best()["value"] == 3.0
+    assert "tick" in run.log_path.read_text()
+
+
+def test_stop_writes_a_snapshot_and_resume_is_exact(tmp_path):
+    cfg = tiny_config(total_kimg=0.024, conditional=True, mirror=True, augment="ada", ada_interval=1, ada_kimg=0.5,
+                      diffusion=DiffusionConfig(enabled=True, interval=1, ada_kimg=0.5), style_mixing_prob=0.5)
+    full = train(TrainRequest(cfg, str(tmp_path / "a"), dataset=TinyDataset()), RecordingContext())
+    stop = train(TrainRequest(cfg, str(tmp_path / "b"), dataset=TinyDataset()), RecordingContext(cancel_after=2))
+    assert stop.stopped and stop.kimg == pytest.approx(0.008) and stop.snapshot
+    _, meta = load_snapshot(stop.snapshot)
+    assert meta["nimg"] == 8 and "augment_p" in meta and meta["diffusion"]["T"] >= 10
+    resumed = train(TrainRequest(cfg, str(tmp_path / "b"), dataset=TinyDataset(), resume=True), RecordingContext())
+    assert resumed.kimg == pytest.approx(0.024) and resumed.iterations == 4
+    ta, ma = load_snapshot(full.snapshot)
+    tb, mb = load_snapshot(resumed.snapshot)
+    assert ma["augment_p"] == mb["augment_p"] > 0 and ma["diffusion"] == mb["diffusion"]
+    for key in ta:
+        if key.startswith(("G.", "D.", "G_ema.", "opt_")):
+            assert torch.equal(ta[key], tb[key]), key
+
+
+def test_resume_without_snapshot_raises(tmp_path):
+    run = RunFolder(tmp_path)
+    run.write_config(tiny_config())
+    with pytest.raises(DatasetError, match="no snapshot"):
+        train(TrainRequest(tiny_config(), str(tmp_path), dataset=TinyDataset(), resume=True), RecordingContext())
+
+
+def test_export_gives_a_loadable_model_with_its_training_record(tmp_path):
+    cfg = tiny_config(conditional=True, diffusion=DiffusionConfig(enabled=True))
+    res = train(TrainRequest(cfg, str(tmp_path / "run"), dataset=TinyDataset()), RecordingContext())
+    out = export_snapshot(tmp_path / "run", tmp_path / "model.safetensors")
+    model = read_model_file(out)
+    assert model.nets == ("G_ema", "G", "D")
+    rec = model.meta.training
+    assert rec["kimg"] == pytest.approx(res.kimg) and rec["diffusion"]["T"] >= 10 and rec["loss"] == "stylegan2"
+    assert model.meta.class_labels == ("family0", "family1")
+    G = Generator(GeneratorConfig.from_dict(model.meta.G_config))
+    G.load_state_dict(model.state_dict("G_ema"))
+    img = G(torch.randn(2, G.z_dim), torch.eye(2), noise_mode="const")
+    assert img.shape == (2, 3, 8, 8) and torch.isfinite(img).all()
+    tensors, _ = load_snapshot(res.snapshot)
+    assert torch.equal(model.state_dict("G_ema")["mapping.fc0.weight"], sub_state(tensors, "G_ema")["mapping.fc0.weight"])
+
+
+def test_conditional_needs_labels(tmp_path):
+    ds = TinyDataset()
+    ds.labels = np.full(len(ds), -1)
+    with pytest.raises(DatasetError, match="labels"):
+        train(TrainRequest(tiny_config(conditional=True), str(tmp_path), dataset=ds), RecordingContext())
