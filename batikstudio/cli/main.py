@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_model",
     "cmd_filter",
     "cmd_dyes",
+    "cmd_animate",
     "cmd_dataset",
     "cmd_export",
     "cmd_style",
