@@ -7,6 +7,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "batikstudio"
 QT_ROOTS = {"PySide6", "pyqtgraph", "PyQt5", "PyQt6", "shiboken6"}
+# The one entry point that starts the app; it imports app lazily inside its run function.
+APP_LAUNCHERS = {"cli/cmd_gui.py"}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
@@ -33,7 +35,8 @@ def test_engine_module_does_not_import_qt_or_app(path):
     for lineno, name in _imports(path):
         root = name.split(".")[0]
         assert root not in QT_ROOTS, f"{path}:{lineno} imports {name}; only batikstudio/app may"
-        assert not name.startswith("batikstudio.app"), f"{path}:{lineno} imports {name}"
+        if str(path.relative_to(PACKAGE)) not in APP_LAUNCHERS:
+            assert not name.startswith("batikstudio.app"), f"{path}:{lineno} imports {name}"
 
 
 def test_checker_catches_a_violation(tmp_path):
