@@ -48,6 +48,7 @@ class DyeLayer:
         rings: closed outlines, each an (N, 2) float64 array of (x, y) in source pixels;
             fill them with the even-odd rule.
         full: True when the layer covers the whole tile (rings then hold its rectangle).
+        stacked: True when the region includes every darker dye (see module docstring).
     """
 
     index: int
@@ -55,6 +56,7 @@ class DyeLayer:
     color: tuple[int, int, int]
     rings: tuple[np.ndarray, ...] = field(repr=False)
     full: bool = False
+    stacked: bool = True
 
     @property
     def hex(self) -> str:
@@ -140,10 +142,10 @@ def trace_layers(
         color = tuple(int(c) for c in colors[k])
         if mask.all():
             rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
-            layers.append(DyeLayer(i + 1, k, color, (rect,), full=True))
+            layers.append(DyeLayer(i + 1, k, color, (rect,), full=True, stacked=stacked))
             continue
         rings = trace_mask(mask, upsample, smooth, simplify, chaikin, wrap, arc_sigma)
-        layers.append(DyeLayer(i + 1, k, color, tuple(rings)))
+        layers.append(DyeLayer(i + 1, k, color, tuple(rings), stacked=stacked))
     return layers
 
 
@@ -230,8 +232,9 @@ def render_layers(
     """Paint traced layers, anti-aliased, at any resolution.
 
     Each layer is filled (even-odd) on a ``supersample``-times finer grid with sub-pixel
-    precise ``cv2.fillPoly`` and box-filtered down to coverage, then composited over the
-    layers before it; the canvas starts in the first layer's colour, so no pixel is left
+    precise ``cv2.fillPoly`` and box-filtered down to coverage. Stacked layers are mixed by
+    exclusive coverage (no halos where nested layers share an edge), others painted over
+    each other; the canvas starts in the first layer's colour, so no pixel is left
     unpainted. Works in horizontal strips to bound memory.
 
     Args:
@@ -254,18 +257,39 @@ def render_layers(
     sx, sy = out_w / src_size[0], out_h / src_size[1]
     out = np.empty((out_h, out_w, 3), dtype=np.uint8)
     fixed = [[_fixed_point(r, sx, sy, supersample) for r in layer.rings] for layer in layers]
+    nested = all(layer.stacked for layer in layers)
     for y0 in range(0, out_h, strip):
         y1 = min(out_h, y0 + strip)
+        alphas = [_coverage(rings, y0, y1, out_w, supersample) for rings in fixed[1:]]
         canvas = np.empty((y1 - y0, out_w, 3), dtype=np.float32)
         canvas[:] = np.asarray(layers[0].color, dtype=np.float32)
-        for layer, rings in zip(layers[1:], fixed[1:]):
-            alpha = _coverage(rings, y0, y1, out_w, supersample)
-            if alpha is None:
-                continue
-            colour = np.asarray(layer.color, dtype=np.float32)
-            canvas += alpha[:, :, None] * (colour - canvas)
+        if nested:
+            _composite_nested(canvas, layers, alphas)
+        else:
+            for layer, alpha in zip(layers[1:], alphas):
+                if alpha is not None:
+                    canvas += alpha[:, :, None] * (np.asarray(layer.color, np.float32) - canvas)
         out[y0:y1] = np.clip(np.rint(canvas), 0, 255).astype(np.uint8)
     return out
+
+
+def _composite_nested(
+    canvas: np.ndarray, layers: Sequence[DyeLayer], alphas: list[np.ndarray | None]
+) -> None:
+    """Mix stacked layers by exclusive coverage, darkest first.
+
+    Painting nested layers one over another double-counts anti-aliased edges they share
+    (a faint halo of the middle dye around a dark dot on the ground). Instead, coverages
+    are made monotone (each layer contains the darker ones) and dye k gets weight
+    ``c_k - c_{k+1}``; the weights sum to one.
+    """
+    inner = np.zeros(canvas.shape[:2], dtype=np.float32)
+    for layer, alpha in zip(reversed(layers[1:]), reversed(alphas)):
+        if alpha is None:
+            continue
+        cover = np.maximum(alpha, inner)
+        canvas += (cover - inner)[:, :, None] * (np.asarray(layer.color, np.float32) - layers[0].color)
+        inner = cover
 
 
 _SHIFT = 4  # fillPoly fractional bits: 1/16 pixel precision
