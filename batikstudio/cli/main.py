@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_dataset",
     "cmd_export",
     "cmd_style",
+    "cmd_train",
 )
 
 

@@ -1,0 +1,149 @@
+"""``batikstudio train``: train a GAN into a run folder, resume one, or export a snapshot.
+
+Examples::
+
+    batikstudio train --data batik.zip --out runs/batik --res 64 --batch 16 --kimg 100 --mirror
+    batikstudio train --resume runs/batik --kimg 200
+    torchrun --nproc-per-node 2 -m batikstudio train --data batik.zip --out runs/batik
+    batikstudio train --export runs/batik -o batik.safetensors
+
+Ctrl-C stops after the current iteration and writes a snapshot (a second Ctrl-C aborts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from typing import Any
+
+from batikstudio.errors import BatikError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("train", help="train a generator (StyleGAN2, Wasserstein, Diffusion-GAN)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    io = p.add_argument_group("run")
+    io.add_argument("--data", help="data set folder or zip (NVlabs layout)")
+    io.add_argument("--out", "-o", help="run folder to create (or the model file with --export)")
+    io.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
+    io.add_argument("--export", metavar="SNAPSHOT", help="export a snapshot (or a run's newest) as a model file")
+    io.add_argument("--start", default="scratch", help="scratch, a .safetensors model or an NVlabs .pkl")
+    io.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    io.add_argument("--seed", type=int, default=0)
+    t = p.add_argument_group("training")
+    t.add_argument("--res", type=int, help="resolution (default: the data set's)")
+    t.add_argument("--batch", type=int, default=16, help="global batch size")
+    t.add_argument("--kimg", type=float, help="length in thousands of images (default 100)")
+    t.add_argument("--loss", choices=("stylegan2", "wasserstein"), default="stylegan2")
+    t.add_argument("--gp", choices=("r1", "wgan-gp"), default="r1", help="penalty for --loss wasserstein")
+    t.add_argument("--r1-gamma", type=float, help="R1 weight (default 0.0002 * res^2 / batch)")
+    t.add_argument("--pl-weight", type=float, default=0.0, help="path length regularisation (NVlabs: 2)")
+    t.add_argument("--style-mixing", type=float, default=0.9)
+    t.add_argument("--lr", type=float, default=0.0025)
+    t.add_argument("--ema-kimg", type=float)
+    t.add_argument("--augment", choices=("ada", "diffaugment", "none"), default="ada")
+    t.add_argument("--augment-ops", default="", help="comma-separated subset, e.g. translate or translation")
+    t.add_argument("--no-wrap", action="store_true", help="pad translations with zeros instead of wrapping")
+    t.add_argument("--ada-target", type=float, default=0.6)
+    t.add_argument("--diffusion", action="store_true", help="Diffusion-GAN noise on D's inputs")
+    t.add_argument("--diffusion-ts", choices=("priority", "uniform"), default="priority")
+    t.add_argument("--t-max", type=int, default=1000)
+    t.add_argument("--cond", action="store_true", help="condition on the data set's class labels")
+    t.add_argument("--mirror", action="store_true", help="x-flip real images")
+    t.add_argument("--freeze-d", type=int, default=0, help="freeze the first N blocks of D")
+    t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")
+    t.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    t.add_argument("--straight", action="store_true", help="NVlabs-like loop instead of the fast path")
+    n = p.add_argument_group("networks (scratch runs)")
+    n.add_argument("--z-dim", type=int)
+    n.add_argument("--w-dim", type=int)
+    n.add_argument("--map", type=int, help="mapping layers")
+    n.add_argument("--mapping-lr", type=float, help="mapping network lr multiplier (NVlabs 0.01)")
+    n.add_argument("--cbase", type=int, help="channel_base")
+    n.add_argument("--cmax", type=int, help="channel_max")
+    r = p.add_argument_group("reporting")
+    r.add_argument("--tick", type=float, default=4.0, help="kimg per tick")
+    r.add_argument("--snap", type=int, default=10, help="snapshot every N ticks")
+    r.add_argument("--keep", type=int, default=3, help="keep the last N snapshots (and the best)")
+    p.set_defaults(func=run)
+
+
+def _g_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    names = {"z_dim": args.z_dim, "w_dim": args.w_dim, "mapping_layers": args.map,
+             "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax}
+    return {k: v for k, v in names.items() if v is not None}
+
+
+def build_config(args: argparse.Namespace):
+    """The :class:`TrainConfig` described by the command line."""
+    from batikstudio.training.config import DiffusionConfig, TrainConfig
+
+    ops = tuple(o.strip() for o in args.augment_ops.split(",") if o.strip())
+    return TrainConfig(
+        data=args.data or "", resolution=args.res, batch=args.batch,
+        total_kimg=args.kimg if args.kimg is not None else 100.0,
+        loss=args.loss, gp=args.gp, r1_gamma=args.r1_gamma, pl_weight=args.pl_weight,
+        style_mixing_prob=args.style_mixing, lr=args.lr, ema_kimg=args.ema_kimg,
+        augment=args.augment, augment_ops=ops, augment_wrap=not args.no_wrap, ada_target=args.ada_target,
+        diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
+        conditional=args.cond, mirror=args.mirror, freeze_d=args.freeze_d, tileable=args.tileable,
+        mixed_precision=not args.no_amp, fast_path=not args.straight, device=args.device, seed=args.seed,
+        kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,
+        g_kwargs=_g_kwargs(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.export:
+        from batikstudio.training.export import export_snapshot
+
+        if not args.out:
+            raise BatikError("--export needs -o MODEL.safetensors")
+        path = export_snapshot(args.export, args.out)
+        print(f"wrote {path}")
+        return 0
+    if args.resume:
+        run_dir, resume = args.resume, True
+    elif args.data and args.out:
+        run_dir, resume = args.out, False
+    else:
+        raise BatikError("give --data and --out to start a run, --resume RUN to continue one, or --export")
+    return _train(args, run_dir, resume)
+
+
+def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
+    from batikstudio.jobs import InlineContext, TerminalProgress
+    from batikstudio.training.config import TrainRequest, TrainTick
+    from batikstudio.training.loop import train
+
+    cfg = build_config(args)
+    if resume and args.kimg is None:
+        cfg = cfg.replace(total_kimg=0.001)  # keep the stored length unless --kimg extends it
+    main_proc = int(os.environ.get("RANK", "0")) == 0
+
+    def on_partial(tick: Any) -> None:
+        if isinstance(tick, TrainTick) and main_proc:
+            losses = " ".join(f"{k}={v:.3f}" for k, v in tick.losses.items())
+            sys.stderr.write(f"\rtick {tick.tick} kimg {tick.kimg:.2f} {losses} p={tick.augment_p:.3f}"
+                             f" T={tick.diffusion_T} {tick.sec_per_iter:.2f} s/it\n")
+
+    bar = TerminalProgress("train") if main_proc else None
+    ctx = InlineContext(on_progress=bar, on_partial=on_partial)
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, previous)
+        if main_proc:
+            sys.stderr.write("\nstopping after this iteration, writing a snapshot (Ctrl-C again to abort)\n")
+        ctx.cancel()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = train(TrainRequest(cfg, run_dir, resume=resume), ctx)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if main_proc:
+        state = "stopped" if result.stopped else "finished"
+        print(f"{state} at {result.kimg:.3f} kimg; snapshot {result.snapshot}")
+    return 0
