@@ -160,7 +160,8 @@ def write_gif(
     >>> import tempfile, os
     >>> frames = (np.full((4, 6, 3), 40 * i, np.uint8) for i in range(3))
     >>> out = write_gif(frames, os.path.join(tempfile.mkdtemp(), "a.gif"), fps=10)
-    >>> Image.open(out).n_frames
+    >>> with Image.open(out) as gif:
+    ...     gif.n_frames
     3
     """
     _check_fps(fps, GIF_MAX_FPS)
