@@ -24,6 +24,10 @@ _INK = (40, 40, 40)
 _GREY = (110, 110, 110)
 _FRAME = (170, 170, 170)
 _WAX = (60, 52, 40)  # wax drawn dark, like the film positive of a mask
+_FOOTNOTE = (
+    "Dark in a mask = wax. Stage k covers every area of colours 0..k-1 with wax, then dyes with",
+    "colour k. Swatches are the target colours on the finished cloth (overdye mixing not modelled).",
+)
 _FONT_FILES = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
@@ -118,14 +122,12 @@ def dye_sheet(
     _swatches(draw, sep, x + gap, y, width - margin - x - gap)
     y += max(big + round(20 * scale), 40 + sep.n_colors * 42) + round(28 * scale)
 
-    foot_h = round(22 * scale)
+    foot_h = round(34 * scale)
     _stages(page, draw, sep, margin, y, width - 2 * margin, height - margin - y - foot_h, scale)
-    draw.text(
-        (margin, height - margin - round(14 * scale)),
-        "Dark in a mask = wax. Stage k waxes every area of colours 0..k-1, then dyes with colour k."
-        " Swatches are target colours on the finished cloth.",
-        fill=_GREY, font=_font(round(11 * scale)),
-    )
+    foot = _font(round(11 * scale))
+    for i, line in enumerate(_FOOTNOTE):
+        draw.text((margin, height - margin - foot_h + round((8 + 14 * i) * scale)), line,
+                  fill=_GREY, font=foot)
     return np.asarray(page, dtype=np.uint8).copy()
 
 
