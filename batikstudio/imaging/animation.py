@@ -121,6 +121,26 @@ def _sample_frames(
     return sample, itertools.chain(head, it), False
 
 
+def _quantised(
+    stream: Iterator[Any], pal_img: Image.Image | None, colors: int, dither: Image.Dither,
+    ctx: JobContext | None, count: int | None,
+) -> Iterator[Image.Image]:
+    """Check, palettise and yield frames one by one, reporting progress and honouring cancel."""
+    size = None
+    for i, frame in enumerate(stream):
+        if ctx is not None:
+            ctx.check()
+        rgb = _as_rgb_frame(frame, i, size)
+        size = rgb.shape[:2]
+        img = Image.fromarray(rgb)
+        if pal_img is not None:
+            yield img.quantize(palette=pal_img, dither=dither)
+        else:
+            yield img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=dither)
+        if ctx is not None:
+            ctx.progress(i + 1, count)
+
+
 def write_gif(
     frames: Iterable[np.ndarray],
     path: str | os.PathLike[str],
@@ -180,23 +200,7 @@ def write_gif(
     else:
         stream = iter(frames)
     mode = Image.Dither.FLOYDSTEINBERG if dither else Image.Dither.NONE
-
-    def quantised() -> Iterator[Image.Image]:
-        size = None
-        for i, frame in enumerate(stream):
-            if ctx is not None:
-                ctx.check()
-            rgb = _as_rgb_frame(frame, i, size)
-            size = rgb.shape[:2]
-            img = Image.fromarray(rgb)
-            if pal_img is not None:
-                yield img.quantize(palette=pal_img, dither=mode)
-            else:
-                yield img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=mode)
-            if ctx is not None:
-                ctx.progress(i + 1, count)
-
-    gen = quantised()
+    gen = _quantised(stream, pal_img, colors, mode, ctx, count)
     first = next(gen, None)
     if first is None:
         raise ExportError(f"cannot write {Path(path).name}: there are no frames")
