@@ -150,7 +150,7 @@ def _raster_format(request: PrintExportRequest) -> str:
 def _print_record(request: PrintExportRequest, size: tuple[int, int], tile_px: tuple[int, int]) -> dict:
     spec = request.spec
     return {
-        "layout": request.layout.value, "offset": request.offset,
+        "layout": TileLayout.parse(request.layout).value, "offset": request.offset,
         "size": [spec.width, spec.height], "unit": spec.unit, "dpi": spec.dpi,
         "repeat": repeat_width(spec, request.repeat, request.fit_width),
         "pixels": list(size), "tile_pixels": list(tile_px), "method": request.method,
