@@ -36,6 +36,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise ExportError(f"cannot write {target}: {exc.strerror}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
+    _apply_umask_mode(tmp, target)
     try:
         yield tmp
         _fsync_file(tmp)
@@ -66,6 +67,21 @@ def atomic_write_stream(target: str | os.PathLike[str], writer: Callable[[Binary
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as fh:
             writer(fh)
+
+
+def _apply_umask_mode(tmp: Path, target: Path) -> None:
+    """mkstemp makes owner-only files; give the result the mode a plain open() would."""
+    try:
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+    except OSError:
+        pass  # keep the restrictive mode rather than fail the write
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path: Path) -> None:

@@ -65,3 +65,11 @@ def test_provenance_errors(tmp_path):
     plain = tmp_path / "plain.png"
     Image.new("RGB", (2, 2)).save(plain)
     assert read_provenance(plain) is None
+
+
+def test_atomic_write_gets_normal_permissions(tmp_path):
+    target = tmp_path / "perm.txt"
+    atomic.atomic_write_text(target, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
