@@ -78,10 +78,18 @@ def _apply_umask_mode(tmp: Path, target: Path) -> None:
         pass  # keep the restrictive mode rather than fail the write
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    # os.umask can only be read by setting it: do it once, at import, before threads start
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
+
+
+def _umask() -> int:
+    return _UMASK
 
 
 def _fsync_file(path: Path) -> None:
