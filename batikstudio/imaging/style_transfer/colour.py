@@ -102,7 +102,7 @@ def match_colour_statistics(source: np.ndarray, target: np.ndarray) -> np.ndarra
     s = source.reshape(-1, 3).astype(np.float64)
     t = target.reshape(-1, 3).astype(np.float64)
     mu_s, mu_t = s.mean(0), t.mean(0)
-    eps = np.eye(3) * 1e-3
+    eps = np.eye(3)  # regularises flat or few-colour images (units: pixel values squared)
     cov_s = np.cov(s, rowvar=False) + eps
     cov_t = np.cov(t, rowvar=False) + eps
     transform = _sqrtm(cov_t) @ np.linalg.inv(_sqrtm(cov_s))

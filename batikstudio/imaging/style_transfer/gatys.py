@@ -78,8 +78,8 @@ def image_to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> to
     """
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ImageError(f"expected an HxWx3 uint8 image, got {image.dtype} {image.shape}")
-    t = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None]
-    return t.float() / 127.5 - 1.0
+    t = torch.from_numpy(np.require(image, requirements=("C", "W"))).to(device).permute(2, 0, 1)[None]
+    return (t.float() / 127.5 - 1.0).contiguous()
 
 
 def tensor_to_image(x: torch.Tensor) -> np.ndarray:
@@ -151,7 +151,7 @@ def style_losses(net: VGGFeatures, x: torch.Tensor, targets: _Targets,
 
 def _optimise_scale(net: VGGFeatures, x: torch.Tensor, targets: _Targets, config: GatysConfig,
                     steps: int, ctx: JobContext, done: int, total: int) -> tuple[torch.Tensor, int]:
-    x = x.detach().clone().requires_grad_(True)
+    x = x.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     if config.optimizer == "lbfgs":
         opt: torch.optim.Optimizer = torch.optim.LBFGS([x], lr=config.learning_rate, max_iter=1,
                                                        history_size=20)
