@@ -192,9 +192,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> bool:
         """Stop every background thread; True when all ended."""
-        ok = self.grid.shutdown()
+        ok = self.session.shutdown()  # first: no model or directions arrive after this
+        ok = self.grid.shutdown() and ok
         ok = self.motif.shutdown() and ok
-        ok = self.session.shutdown() and ok
         return ok
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API

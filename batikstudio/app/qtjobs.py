@@ -16,11 +16,12 @@ Two runners:
 from __future__ import annotations
 
 import logging
-import threading
+import weakref
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from batikstudio.errors import BatikError
 from batikstudio.jobs import BaseContext, Cancelled, Job
 from batikstudio.jobs.latest import LatestWinsRunner, Outcome
 
@@ -58,10 +59,19 @@ class QtContext(BaseContext):
             self.signals.partial.emit(result)
 
 
+_WORKERS: "weakref.WeakSet[_Worker]" = weakref.WeakSet()
+
+
+def running_workers() -> list[QThread]:
+    """Task threads still running (tests use this to fail on leaked threads)."""
+    return [w for w in list(_WORKERS) if w.isRunning()]
+
+
 class _Worker(QThread):
     def __init__(self, job: Job, request: Any, ctx: QtContext) -> None:
         super().__init__()
         self.job, self.request, self.ctx = job, request, ctx
+        _WORKERS.add(self)
 
     def run(self) -> None:
         signals = self.ctx.signals
@@ -69,6 +79,10 @@ class _Worker(QThread):
             result = self.job(self.request, self.ctx)
         except Cancelled:
             signals.cancelled.emit()
+            return
+        except BatikError as exc:  # the user's file or input: no traceback, just the message
+            log.warning("task refused: %s", exc)
+            signals.failed.emit(exc)
             return
         except Exception as exc:  # noqa: BLE001 - errors are shown in a dialog, never a crash
             log.exception("background task failed")
@@ -149,7 +163,7 @@ class PreviewRunner(QObject):
         self._bridge = _OutcomeSignals()
         self._bridge.outcome.connect(self._deliver)
         self._runner = LatestWinsRunner(job, self._emit)
-        self._lock = threading.Lock()
+        self._closed = False
 
     def _emit(self, outcome: Outcome) -> None:  # worker thread
         self._bridge.outcome.emit(outcome)
@@ -160,10 +174,14 @@ class PreviewRunner(QObject):
             self.ready.emit(outcome)
 
     def submit(self, request: Any) -> int:
+        """Queue ``request`` (cancelling older ones); ignored after :meth:`shutdown`."""
+        if self._closed:
+            return -1
         return self._runner.submit(request)
 
     def cancel(self) -> None:
         self._runner.cancel()
 
     def shutdown(self, timeout: float = 5.0) -> bool:
+        self._closed = True
         return self._runner.close(timeout)
