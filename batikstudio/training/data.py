@@ -45,11 +45,15 @@ def images_to_tensor(images: Sequence[np.ndarray], channels: int) -> torch.Tenso
 
 
 def local_slice(n_global: int, rank: int, world_size: int) -> slice:
-    """The contiguous part of a global batch that process ``rank`` handles."""
+    """The part of a global batch that process ``rank`` handles: every ``world_size``-th item.
+
+    Strided rather than contiguous so that D's minibatch-std groups (NVlabs groups items
+    ``m, m + N/G, m + 2N/G, ...``) contain the same images whatever the process count, as long
+    as the group size divides the per-process batch.
+    """
     if n_global % world_size:
         raise ValueError(f"batch {n_global} is not divisible by {world_size} processes")
-    per = n_global // world_size
-    return slice(rank * per, (rank + 1) * per)
+    return slice(rank, None, world_size)
 
 
 class RealSampler:

@@ -113,3 +113,17 @@ def broadcast_module(module: torch.nn.Module, info: DistInfo) -> None:
         return
     for tensor in list(module.parameters()) + list(module.buffers()):
         dist.broadcast(tensor.data, src=0)
+
+
+def average_buffers(module: torch.nn.Module, info: DistInfo) -> None:
+    """Average floating-point buffers (e.g. the generator's tracked ``w_avg``) over processes.
+
+    Each process moves ``w_avg`` toward its own batch mean; the mean of the processes'
+    updates equals the update with the global batch, so this keeps runs independent of N.
+    """
+    if not info.enabled:
+        return
+    for buf in module.buffers():
+        if buf.is_floating_point():
+            dist.all_reduce(buf.data)
+            buf.data /= info.world_size

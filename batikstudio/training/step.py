@@ -24,7 +24,7 @@ from batikstudio.training.augment import ada_adjust, build_augment
 from batikstudio.training.config import TrainConfig
 from batikstudio.training.data import RealSampler
 from batikstudio.training.diffusion import DiffusionNoise
-from batikstudio.training.distributed import DistInfo, all_mean, average_gradients
+from batikstudio.training.distributed import DistInfo, all_mean, average_buffers, average_gradients
 from batikstudio.training.ema import ema_beta, update_ema
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,7 @@ class Trainer:
         self._d_main(fake, c_fake, real, c_real)
         if self.use_r1 and self.batch_idx % cfg.r1_interval == 0:
             self._d_r1(real, c_real)
+        average_buffers(self.G, self.info)
         self.nimg += n
         self.batch_idx += 1
         beta = ema_beta(n, cfg.effective_ema_kimg(), self.nimg, cfg.ema_rampup)
