@@ -82,9 +82,12 @@ class Canvas:
         ny = int((mx[1] + pad - by) // W)
         if nx == 0 and ny == 0:
             return [fixed]
+        # keep only copies that reach strictly inside the canvas: OpenCV clamps spans left of
+        # the image onto column 0, so a copy that merely touches the border would paint it
+        xs = [i for i in range(nx + 1) if mx[0] + pad - bx - i * W > 0]
+        ys = [j for j in range(ny + 1) if mx[1] + pad - by - j * W > 0]
         step = W * _ONE
-        return [fixed - np.array([i * step, j * step], np.int32)
-                for i in range(nx + 1) for j in range(ny + 1)]
+        return [fixed - np.array([i * step, j * step], np.int32) for i in xs for j in ys]
 
     def poly(self, pts: np.ndarray, label: int) -> None:
         """Fill a polygon (unit coords, ``(N, 2)``) with ``label``, wrapped."""
@@ -152,7 +155,7 @@ class Canvas:
         """Many filled polygons ``(M, N, 2)`` (each filled on its own, so overlaps stay filled)."""
         if len(arr) == 0:
             return
-        for c in self._batch(arr, 1.0):
+        for c in self._batch(arr, 0.0):
             cv2.fillPoly(self.labels, [c], int(label), cv2.LINE_8, _SHIFT)
 
     def paint_mask(self, mask: np.ndarray, label: int) -> None:

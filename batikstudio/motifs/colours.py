@@ -26,6 +26,7 @@ import numpy as np
 RGB = tuple[int, int, int]
 
 GROUND, LIGHT, MID, MAIN, DARK, ACCENT, ACCENT2 = range(7)
+N_ROLES = 7
 BAND0 = 8  # BAND0 + k for k in 0..6, dark to light
 N_BANDS = 7
 N_LABELS = BAND0 + N_BANDS

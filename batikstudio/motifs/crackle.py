@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from batikstudio.motifs.canvas import Canvas
+from batikstudio.motifs.colours import N_ROLES
 
 
 def _walk(rng: np.random.Generator, start: np.ndarray, angle: float, steps: int,
@@ -51,17 +52,18 @@ def apply_crackle(labels: np.ndarray, lut: np.ndarray, res: int, density: float,
 
     Args:
         labels: ``(W, W)`` uint8 role labels of a finished motif.
-        lut: ``(256, 3)`` label colours; the darkest used colour is the vein dye, and labels
-            whose luminance is at least 70 % of the lightest used one are "light".
+        lut: ``(256, 3)`` label colours; the darkest of the seven dye roles is the vein dye,
+            and labels whose luminance is at least 70 % of the lightest used one are "light".
         res: output resolution (the veins are 1 output pixel wide).
         density: 0 (none) .. 1.
         rng: random source.
     """
     if density <= 0:
         return
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    dark = int(np.argmin(lut[:N_ROLES].astype(np.float32) @ weights))
     used = np.unique(labels)
-    lum = lut[used].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    dark = int(used[int(np.argmin(lum))])
+    lum = lut[used].astype(np.float32) @ weights
     light = used[lum >= 0.7 * lum.max()]
     mask = crack_mask(res, density, rng)
     labels[mask & np.isin(labels, light)] = dark
