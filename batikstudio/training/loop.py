@@ -152,8 +152,10 @@ class _Run:
         if trainer.diffusion is not None and "p" in diff:
             trainer.diffusion.p = float(np.clip(float(diff["p"]), 0.0, 1.0))
             trainer.diffusion.update_T()
-        if trainer.cfg.augment == "ada" and trainer.augment is not None and "augment_p" in record:
-            trainer.augment.p = float(record["augment_p"])
+        aug = record.get("augment")
+        p = record.get("augment_p", aug.get("p") if isinstance(aug, dict) else None)
+        if trainer.cfg.augment == "ada" and trainer.augment is not None and isinstance(p, (int, float)):
+            trainer.augment.p = float(np.clip(p, 0.0, 1.0))
 
     # -- main loop ------------------------------------------------------------------------
     def run(self) -> TrainResult:

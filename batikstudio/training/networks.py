@@ -81,7 +81,8 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
     from batikstudio.io import models  # lazy: heavier import, only for fine-tuning
 
     p = Path(path)
-    G_ema, G, D, meta = models.open_model(p, device="cpu", with_training_nets=True)
+    loaded = models.open_model(p, device="cpu", with_training_nets=True)
+    G_ema, G, D = copy.deepcopy(loaded.G_ema), loaded.G, loaded.D
     g_cfg = G_ema.cfg
     if (g_cfg.img_resolution, g_cfg.img_channels, g_cfg.c_dim) != (resolution, channels, c_dim):
         raise ModelFileError(
@@ -97,6 +98,8 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
         _, d_cfg = scratch_configs(cfg.replace(g_kwargs={**g_cfg.to_dict(), **dict(cfg.g_kwargs)}),
                                    resolution, channels, c_dim, batch_per_process)
         D = Discriminator(d_cfg)
-    training = dict(getattr(meta, "training", None) or (meta.get("training", {}) if isinstance(meta, dict) else {}))
-    names = tuple(getattr(meta, "class_labels", ()) or ())
-    return StartNets(G=G, D=D, G_ema=G_ema, training=training, class_names=names)
+    G.train()
+    D.train()
+    log.info("starting from %s (%s)", p.name, "with its D" if D is not None else "fresh D")
+    return StartNets(G=G, D=D, G_ema=G_ema, training=dict(loaded.meta.training or {}),
+                     class_names=tuple(loaded.class_labels))

@@ -6,7 +6,7 @@ import torch
 
 from batikstudio.core.nets import Generator, GeneratorConfig
 from batikstudio.errors import DatasetError
-from batikstudio.io.modelfile import read_model_file
+from batikstudio.io.modelfile import ModelFile, read_model_file, save_model_file
 from batikstudio.jobs import RecordingContext
 from batikstudio.training.config import DiffusionConfig, TrainRequest, TrainTick
 from batikstudio.training.data import RealSampler
@@ -150,3 +150,38 @@ def test_conditional_needs_labels(tmp_path):
     ds.labels = np.full(len(ds), -1)
     with pytest.raises(DatasetError, match="labels"):
         train(TrainRequest(tiny_config(conditional=True), str(tmp_path), dataset=ds), RecordingContext())
+
+
+def test_fine_tune_from_an_exported_model_keeps_weights_and_diffusion_p(tmp_path):
+    cfg = tiny_config(diffusion=DiffusionConfig(enabled=True, interval=1, ada_kimg=0.2))
+    train(TrainRequest(cfg, str(tmp_path / "base"), dataset=TinyDataset()), RecordingContext())
+    exported = read_model_file(export_snapshot(tmp_path / "base", tmp_path / "base.safetensors"))
+    # as if imported from a Diffusion-GAN pickle whose p had reached 0.3
+    record = {**exported.meta.training, "diffusion": {"p": 0.3, "T": 307}}
+    model = save_model_file(tmp_path / "start.safetensors",
+                            ModelFile(exported.tensors, exported.meta.replace(training=record)))
+    ft = cfg.replace(start=str(model), total_kimg=0.004, kimg_per_tick=0.004)
+    ctx = RecordingContext()
+    res = train(TrainRequest(ft, str(tmp_path / "ft"), dataset=TinyDataset()), ctx)
+    assert res.kimg == pytest.approx(0.004)
+    tensors, meta = load_snapshot(res.snapshot)
+    base = read_model_file(model)
+    w0 = base.state_dict("G")["synthesis.b8.conv1.weight"]
+    w1 = sub_state(tensors, "G")["synthesis.b8.conv1.weight"]
+    assert 0 < (w1 - w0).abs().max() < 0.05  # one step away from the start, not a fresh init
+    assert abs(meta["diffusion"]["p"] - 0.3) <= 0.02 + 1e-9
+    assert meta["diffusion"]["T"] >= 10 + round(0.28 * 990)
+
+
+def test_start_model_must_fit_the_data(tmp_path):
+    from batikstudio.errors import ModelFileError
+
+    train(TrainRequest(tiny_config(), str(tmp_path / "base"), dataset=TinyDataset()), RecordingContext())
+    model = export_snapshot(tmp_path / "base", tmp_path / "m.safetensors", include_training_nets=False)
+    with pytest.raises(ModelFileError, match="16 px"):
+        train(TrainRequest(tiny_config(start=str(model)), str(tmp_path / "ft"), dataset=TinyDataset(res=16)),
+              RecordingContext())
+    # a model without G and D still fine-tunes (G from G_ema, fresh D)
+    res = train(TrainRequest(tiny_config(start=str(model), total_kimg=0.004), str(tmp_path / "ok"),
+                             dataset=TinyDataset()), RecordingContext())
+    assert res.kimg == pytest.approx(0.004)
