@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
 from batikstudio.app.model_library import MODEL_SUFFIXES, ModelLibrary
 from batikstudio.app.motif_state import MotifViewModel
 from batikstudio.app.motif_view import MotifView
+from batikstudio.app.post_panel import PostPanel
+from batikstudio.app.print_panel import PrintPanel
 from batikstudio.app.seed_grid import SeedGridView
 from batikstudio.app.session import Session
 from batikstudio.io.favourites import Favourite
@@ -38,6 +40,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.grid, "Seeds")
         self.tabs.addTab(self.motif, "Motif")
+        self.post_panel = PostPanel(self)
+        self.print_panel = PrintPanel(self)
+        self.tabs.addTab(self.post_panel, "Post-processing")
+        self.tabs.addTab(self.print_panel, "Print")
         self.setCentralWidget(self.tabs)
         self.library = ModelLibrary(self)
         dock = QDockWidget("Library", self)
@@ -57,6 +63,10 @@ class MainWindow(QMainWindow):
         self.session.busy.connect(self._on_busy)
         self.grid.seedActivated.connect(self._on_seed_activated)
         self.motif.rendered.connect(self._on_rendered)
+        self.motif.rendered.connect(self.post_panel.set_source)
+        self.motif.rendered.connect(self.print_panel.set_source)
+        self.post_panel.processed.connect(self.print_panel.set_processed)
+        self.print_panel.wrapRenderingToggled.connect(self.motif.tileable.setChecked)
         self.motif.favouriteRequested.connect(self.toggle_favourite)
         self.vm.stateChanged.connect(self._on_state)
 
@@ -195,6 +205,8 @@ class MainWindow(QMainWindow):
         ok = self.session.shutdown()  # first: no model or directions arrive after this
         ok = self.grid.shutdown() and ok
         ok = self.motif.shutdown() and ok
+        ok = self.post_panel.shutdown() and ok
+        ok = self.print_panel.shutdown() and ok
         return ok
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
