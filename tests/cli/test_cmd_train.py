@@ -1,0 +1,52 @@
+"""``batikstudio train``: run, resume, export from the command line on a tiny PNG folder."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from batikstudio.cli.main import main
+from batikstudio.io.modelfile import read_model_file
+
+NETS = ["--z-dim", "16", "--w-dim", "16", "--map", "2", "--cbase", "128", "--cmax", "16"]
+
+
+@pytest.fixture
+def png_folder(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    labels = []
+    for i in range(12):
+        name = f"img{i:02d}.png"
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(folder / name)
+        labels.append([name, i % 2])
+    (folder / "dataset.json").write_text(json.dumps({"labels": labels, "class_names": ["kawung", "parang"]}))
+    return folder
+
+
+def test_train_resume_export(tmp_path, png_folder, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--data", str(png_folder), "--out", str(run), "--batch", "4", "--kimg", "0.008",
+            "--tick", "0.004", "--snap", "1", "--cond", "--mirror", "--augment", "diffaugment",
+            "--augment-ops", "translation", "--device", "cpu", *NETS]
+    assert main(args) == 0
+    assert "finished at 0.008 kimg" in capsys.readouterr().out
+    assert main(["train", "--resume", str(run), "--kimg", "0.012"]) == 0
+    assert "finished at 0.012 kimg" in capsys.readouterr().out
+    out = tmp_path / "model.safetensors"
+    assert main(["train", "--export", str(run), "-o", str(out)]) == 0
+    model = read_model_file(out)
+    assert model.meta.class_labels == ("kawung", "parang")
+    assert model.meta.training["kimg"] == pytest.approx(0.012)
+    assert model.meta.training["options"]["augment_ops"] == ["translation"]
+
+
+def test_user_errors_exit_2(tmp_path, png_folder, capsys):
+    assert main(["train", "--data", str(png_folder)]) == 2
+    assert "give --data and --out" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "missing")]) == 2
+    assert main(["train", "--export", str(tmp_path / "missing"), "-o", str(tmp_path / "m.safetensors")]) == 2
+    assert main(["train", "--data", str(png_folder), "--out", str(tmp_path / "r"), "--loss", "wasserstein",
+                 "--augment", "ada", "--augment-ops", "colour", *NETS]) == 2
