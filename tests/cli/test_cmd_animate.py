@@ -59,3 +59,56 @@ def test_user_errors(tmp_path, folder, run_cli, capsys):
     empty.mkdir()
     assert run_cli("animate", empty, "-o", tmp_path / "a.gif") == 2
     assert "no image files" in capsys.readouterr().err
+
+
+# -- latent walk mode (--model --seeds) ---------------------------------------------------------
+
+
+@pytest.fixture
+def walk_model(tmp_path):
+    from batikstudio.core.nets import GeneratorConfig
+    from batikstudio.io.models import new_random_model
+
+    cfg = GeneratorConfig(z_dim=16, c_dim=2, w_dim=16, img_resolution=16, img_channels=3,
+                          mapping_layers=2, channel_base=256, channel_max=16)
+    return new_random_model(cfg, seed=2, path=tmp_path / "walk.safetensors")
+
+
+def test_walk_gif_from_model_matches_engine_frames(tmp_path, walk_model, run_cli):
+    from batikstudio.io.models import open_model
+    from batikstudio.render.animation import interpolation_frames, read_animation_provenance
+    from batikstudio.render.motif import MotifState
+
+    out = tmp_path / "walk.gif"
+    assert run_cli("animate", "--model", walk_model, "--seeds", "1,5,9", "--frames", 3, "--fps", 6,
+                   "--space", "z", "--loop", "--psi", 0.7, "--class", 1, "-o", out) == 0
+    with Image.open(out) as im:
+        assert im.n_frames == 9 and im.size == (16, 16)
+        im.seek(6)
+        got = np.asarray(im.convert("RGB")).astype(int)
+    keys = [MotifState(seed=s, class_index=1, psi=0.7) for s in (1, 5, 9)]
+    ref = list(interpolation_frames(open_model(walk_model), keys, 3, loop=True, space="z"))[6]
+    assert np.abs(got - ref.astype(int)).mean() < 20  # GIF palette + dithering
+    prov = read_animation_provenance(out)
+    assert [k["seed"] for k in prov["keys"]] == [1, 5, 9] and prov["loop"] and prov["space"] == "z"
+
+
+def test_walk_mp4_open_path(tmp_path, walk_model, run_cli):
+    out = tmp_path / "walk.mp4"
+    assert run_cli("animate", "--model", walk_model, "--seeds", "3-4", "--frames", 4, "-o", out) == 0
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 5
+
+
+def test_walk_user_errors(tmp_path, walk_model, folder, run_cli, capsys):
+    out = tmp_path / "a.gif"
+    assert run_cli("animate", "--model", walk_model, "-o", out) == 2
+    assert "needs --seeds" in capsys.readouterr().err
+    assert run_cli("animate", "--model", walk_model, "--seeds", "4", "-o", out) == 2
+    assert "two keyframes" in capsys.readouterr().err
+    assert run_cli("animate", "--model", walk_model, "--seeds", "1,2", "--class", "lereng", "-o", out) == 2
+    assert "unknown class" in capsys.readouterr().err
+    assert run_cli("animate", folder, "--model", walk_model, "--seeds", "1,2", "-o", out) == 2
+    assert "not both" in capsys.readouterr().err
+    assert run_cli("animate", "-o", out) == 2
+    assert "--model and --seeds" in capsys.readouterr().err
+    assert not out.exists()
