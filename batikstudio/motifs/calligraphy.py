@@ -148,9 +148,11 @@ class CalligraphyResult:
 
 
 def _class_names(renderers: list[GlyphRenderer]) -> list[str]:
+    """Font family names; a name used twice gets its file name, then its position added."""
     names = [r.name for r in renderers]
-    return [f"{n} ({Path(r.path).name})" if names.count(n) > 1 else n
-            for n, r in zip(names, renderers)]
+    names = [f"{n} ({Path(r.path).name})" if names.count(n) > 1 else n
+             for n, r in zip(names, renderers)]
+    return [f"{n} [{k}]" if names.count(n) > 1 else n for k, n in enumerate(names)]
 
 
 def make_calligraphy_dataset(request: CalligraphyRequest, ctx: JobContext) -> CalligraphyResult:

@@ -126,6 +126,6 @@ def apply_fill(cv: Canvas, kind: str, region: int, ink: int, k: int, width: floa
         return
     if kind not in FILLS:
         raise ValueError(f"unknown fill {kind!r}; known: none, {', '.join(FILLS)}")
-    layer = Canvas(cv.res, ground=0)
+    layer = Canvas(cv.res, ground=0, size=cv.W)
     FILLS[kind](layer, 1, int(k), width)
     cv.labels[(layer.labels == 1) & (cv.labels == region)] = ink

@@ -70,7 +70,7 @@ def draw_tambal(cv: Canvas, spec: MotifSpec, rng: np.random.Generator) -> None:
     filled from another family, neighbours alternating dark and light."""
     n = spec.scale
     layers = _layers(cv, spec, rng, 4)
-    region = Canvas(cv.res, ground=0)
+    region = Canvas(cv.res, ground=0, size=cv.W)
     patches = []
     for j in range(n):
         for i in range(n):
