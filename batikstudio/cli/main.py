@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_export",
     "cmd_style",
     "cmd_train",
+    "cmd_motifs",
+    "cmd_calligraphy",
 )
 
 
