@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_animate",
     "cmd_dataset",
     "cmd_export",
+    "cmd_import",
     "cmd_style",
     "cmd_train",
     "cmd_motifs",

@@ -246,6 +246,13 @@ def _open_error(path: Path, exc: BaseException) -> ModelFileError:
     return ModelFileError(f"{path.name} is not a readable model file (truncated or corrupt: {detail})")
 
 
+def _check_is_file(path: Path) -> None:
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder, not a model file")
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such file")
+
+
 def _meta_from_header(path: Path, header: Mapping[str, str] | None) -> ModelMeta:
     if not header or META_KEY not in header:
         raise ModelFileError(
@@ -262,6 +269,7 @@ def read_model_meta(path: str | os.PathLike[str]) -> ModelMeta:
         ModelFileError: see :func:`read_model_file`.
     """
     path = Path(path)
+    _check_is_file(path)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as fh:
             header = fh.metadata()
@@ -289,6 +297,7 @@ def read_model_file(
     """
     path = Path(path)
     wanted = None if nets is None else set(nets)
+    _check_is_file(path)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as fh:
             meta = _meta_from_header(path, fh.metadata())

@@ -204,11 +204,15 @@ def _codecs_encode(text: Any, encoding: Any = "utf-8") -> bytes:
     return text.encode("latin1")
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
+class _RestrictedUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
     """Unpickler with an allow-list of globals and stubs for NVlabs records.
 
     ``storages`` resolves persistent ids (``torch.save`` formats); when it is ``None`` a
     persistent id is an error, as in a plain ``pickle.dump`` snapshot.
+
+    It derives from the pure-Python unpickler on purpose: its memo is a dict, whereas the C
+    unpickler grows (and zero-fills) a memo array up to any index a corrupt file names,
+    which can exhaust memory. Our files hold few, large opcodes, so speed is not an issue.
     """
 
     def __init__(self, fh: BinaryIO, source: str,
@@ -399,10 +403,8 @@ def load_pickle_object(path: str | os.PathLike[str]) -> Any:
     except PermissionError as exc:
         raise ModelFileError(f"{path}: permission denied") from exc
     except _CORRUPT_ERRORS as exc:
-        detail = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
-        raise ModelFileError(
-            f"{source} is not a readable network pickle (truncated or corrupt: {detail})"
-        ) from exc
+        log.debug("%s: unpickling failed: %r", source, exc)
+        raise ModelFileError(f"{source} is not a readable network pickle (truncated or corrupt)") from exc
 
 
 def _plain(value: Any, source: str, depth: int = 0) -> Any:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from conftest import SHARED  # type: ignore[import-not-found]
+from tests.conftest import SHARED
 
 FIXTURES = Path(SHARED) / "fixtures" / "nvlabs"
 
