@@ -42,7 +42,7 @@ _sha_memo: dict[tuple[str, int, int], str] = {}
 _lock = threading.Lock()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LoadedModel:
     """A model ready to use.
 

@@ -170,7 +170,7 @@ def _rebuild_parameter(data: Any, requires_grad: Any = False, hooks: Any = None,
 
 def _check_dtype(dtype: np.dtype) -> np.dtype:
     if dtype.hasobject:
-        raise UnsafePickleError("the pickle holds a numpy object array, which is refused")
+        raise UnsafePickleError("it holds a numpy object array, which is refused")
     return dtype
 
 
@@ -200,7 +200,7 @@ def _np_reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
 def _codecs_encode(text: Any, encoding: Any = "utf-8") -> bytes:
     # protocol-2 pickles store bytes as _codecs.encode(str, 'latin1')
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-        raise UnsafePickleError("the pickle asks for _codecs.encode with an unusual codec")
+        raise UnsafePickleError("it asks for _codecs.encode with an unusual codec")
     return text.encode("latin1")
 
 
@@ -394,8 +394,11 @@ def load_pickle_object(path: str | os.PathLike[str]) -> Any:
                 return _load_legacy_stream(head + fh.read(), source)
             fh.seek(0)
             return _RestrictedUnpickler(fh, source).load()
-    except BatikError:
-        raise
+    except BatikError as exc:
+        if source in str(exc):
+            raise
+        lead = f"refusing to load {source}" if isinstance(exc, UnsafePickleError) else source
+        raise type(exc)(f"{lead}: {exc}") from exc
     except FileNotFoundError as exc:
         raise ModelFileError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
