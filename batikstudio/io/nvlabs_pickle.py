@@ -6,9 +6,12 @@ or ``diffusion``, ``training_set_kwargs`` and (Diffusion-GAN) ``progress``. Each
 ``meta`` carries the whole ``networks.py`` source, which the original loader ``exec``s.
 
 This module never runs that source, never imports a module named in the file and refuses
-every global outside a short allow-list (:data:`ALLOWED_GLOBALS`): a pickle asking for
-``os.system`` or ``builtins.eval`` raises :class:`~batikstudio.errors.UnsafePickleError`
-before anything is called. Persistent records become :class:`PersistentRecord` objects
+every global outside a short allow-list (``_RestrictedUnpickler._allowed``: OrderedDict,
+set, torch's tensor / parameter rebuild functions and storage types, numpy dtype / scalar /
+array rebuilds, ``dnnlib.util.EasyDict``, the persistent-record constructor, inert stand-ins
+for Diffusion-GAN's ``Identity`` / ``DiffAugment``): a pickle asking for ``os.system`` or
+``builtins.eval`` raises :class:`~batikstudio.errors.UnsafePickleError` before anything is
+called. Persistent records become :class:`PersistentRecord` objects
 (class name + state) that are flattened into plain state dicts.
 
 Tensors may be stored in two ways, both supported: ``torch.storage._load_from_bytes`` (what
@@ -44,7 +47,7 @@ NETWORK_CLASSES = frozenset({
     "DiscriminatorEpilogue", "MinibatchStdLayer",
 })
 # augmentation / diffusion records: only their probability and schedule state is read
-AUX_CLASSES = frozenset({"AugmentPipe", "Diffusion", "AdaAugment"})
+AUX_CLASSES = frozenset({"AugmentPipe", "Diffusion", "AdaAugment", "ADA"})
 KNOWN_RECORD_CLASSES = NETWORK_CLASSES | AUX_CLASSES
 
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -64,7 +67,7 @@ class EasyDict(dict):
 
 
 class InertModule:
-    """Stands in for harmless plain modules such as ``training.diffusion.Identity``.
+    """Stands in for harmless plain modules (``training.diffusion.Identity``, ``DiffAugment``).
 
     It only stores the state handed to it; it has no behaviour.
     """
@@ -238,6 +241,8 @@ class _RestrictedUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
             ("dnnlib.util", "EasyDict"): EasyDict,
             ("torch_utils.persistence", "_reconstruct_persistent_obj"): self._reconstruct,
             ("training.diffusion", "Identity"): InertModule,
+            # Diffusion-GAN's optional --aug diff module: plain torch module, never called
+            ("training.diffaug", "DiffAugment"): InertModule,
         }
         for name, dtype in _STORAGE_DTYPES.items():
             self._allowed[("torch", name)] = _StorageType(dtype)

@@ -149,8 +149,11 @@ def test_numpy_object_arrays_are_refused(tmp_path):
 
 
 def test_inert_identity_module(tmp_path):
-    obj = load_pickle_object(_dump({"aug": IdentityOut({"training": False})}, tmp_path / "i.pkl"))
+    obj = load_pickle_object(_dump({"aug": IdentityOut({"training": False}),
+                                    "diff": Call("training.diffaug", "DiffAugment", ())},
+                                   tmp_path / "i.pkl"))
     assert type(obj["aug"]).__name__ == "InertModule" and obj["aug"].state == {"training": False}
+    assert type(obj["diff"]).__name__ == "InertModule"
 
 
 def test_tensorflow_pickle_gets_a_clear_refusal(tmp_path):
