@@ -38,6 +38,14 @@ def show_error(widget: QWidget, text: str) -> None:
         log.warning("%s", text)
 
 
+class _StatusLabel(QLabel):
+    """A label that hides itself while empty, so an idle bar leaves no gap."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 class JobBar(QWidget):
     """Progress bar + status text + Cancel for one background job at a time.
 
@@ -63,7 +71,7 @@ class JobBar(QWidget):
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        self.status = QLabel("", self)
+        self.status = _StatusLabel(self)
         self.status.setWordWrap(True)
         self.status.setObjectName("jobStatus")
         row = QHBoxLayout()
@@ -76,6 +84,11 @@ class JobBar(QWidget):
         layout.addWidget(self.status)
         self.bar.setVisible(False)
         self.cancel_button.setVisible(False)
+        self.set_status("")
+
+    def set_status(self, text: str) -> None:
+        """Show a status line (an empty one takes no space)."""
+        self.status.setText(text)
 
     @property
     def running(self) -> bool:
@@ -95,7 +108,7 @@ class JobBar(QWidget):
         self.bar.setVisible(True)
         self.cancel_button.setVisible(True)
         self.cancel_button.setEnabled(True)
-        self.status.setText(text)
+        self.set_status(text)
         return signals
 
     @Slot()
@@ -112,7 +125,7 @@ class JobBar(QWidget):
         self.bar.setVisible(False)
         self.cancel_button.setEnabled(False)
         self.cancel_button.setVisible(False)
-        self.status.setText(text)
+        self.set_status(text)
 
     @Slot(float, float)
     def _on_progress(self, done: float, total: float) -> None:
@@ -122,7 +135,7 @@ class JobBar(QWidget):
 
     @Slot(str)
     def _on_status(self, text: str) -> None:
-        self.status.setText(text)
+        self.set_status(text)
 
     @Slot(object)
     def _on_partial(self, result: Any) -> None:

@@ -38,7 +38,7 @@ from batikstudio.imaging.palettes import palette_names
 log = logging.getLogger(__name__)
 
 WAX = np.array([60, 52, 40], dtype=np.uint8)  # wax drawn dark, as on the dye sheet
-MASK_ICON = 88
+MASK_ICON = 120
 
 
 def stage_image(sep: DyeSeparation, k: int) -> np.ndarray:
@@ -80,6 +80,8 @@ class PostPanel(QWidget):
         self.before = ImageLabel(self)
         self.after = ImageLabel(self)
         self.after.setObjectName("postPreview")
+        for label in (self.before, self.after):
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.after.setText("Open a model and pick a motif to clean or recolour it.")
         self.info = QLabel("", self)
         self.info.setWordWrap(True)
@@ -106,20 +108,28 @@ class PostPanel(QWidget):
         self._show_dyes(None)
 
     def _build_left(self) -> None:
-        views = QHBoxLayout()
+        self.views = QWidget(self)
+        views = QHBoxLayout(self.views)
+        views.setContentsMargins(0, 0, 0, 0)
         for caption, label in (("Original", self.before), ("Processed", self.after)):
             col = QVBoxLayout()
             col.addWidget(QLabel(caption))
             col.addWidget(label, 1)
             views.addLayout(col, 1)
         left = QVBoxLayout()
-        left.addLayout(views, 1)
+        left.addWidget(self.views, 1)
         left.addWidget(self.info)
         left.addWidget(self.swatches)
         left.addWidget(self.dye_caption)
         left.addWidget(self.masks)
+        left.addStretch(0)
         self._outer = QHBoxLayout(self)
         self._outer.addLayout(left, 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        # two square views side by side: taller than half the width would only add blank space
+        self.views.setMaximumHeight(self.views.width() // 2 + 30)
+        super().resizeEvent(event)
 
     # -- controls --------------------------------------------------------------------------
 
@@ -296,7 +306,7 @@ class PostPanel(QWidget):
             show_error(self, "Nothing processed yet: open a model and pick a motif first.")
             return False
         self.processed.emit(self.last_result.image.copy(), self.provenance())
-        self.jobs.status.setText("Sent to the Print tab.")
+        self.jobs.set_status("Sent to the Print tab.")
         return True
 
     @Slot()
@@ -318,7 +328,7 @@ class PostPanel(QWidget):
 
     @Slot(object)
     def _on_exported(self, paths: Any) -> None:
-        self.jobs.status.setText(f"Saved {len(paths)} files to {Path(paths[0]).parent}")
+        self.jobs.set_status(f"Saved {len(paths)} files to {Path(paths[0]).parent}")
         self.exported.emit(paths)
 
     @Slot(object)

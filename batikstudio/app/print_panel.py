@@ -109,6 +109,7 @@ class PrintPanel(QWidget):
         for label in (self.seam_label, self.size_label, self.refusal_label):
             label.setWordWrap(True)
             left.addWidget(label)
+        left.addStretch(0)
         panel = QScrollArea(self)
         panel.setWidgetResizable(True)
         panel.setMinimumWidth(360)
@@ -124,6 +125,11 @@ class PrintPanel(QWidget):
         self.jobs.finished.connect(self._on_export_done)
         self.jobs.failed.connect(self._on_export_failed)
         self._on_preset(self.preset.currentIndex())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        # the 3 x 3 preview is square: keep the readouts right under it, not at the bottom
+        self.preview.setMaximumHeight(max(256, self.preview.width()))
+        super().resizeEvent(event)
 
     # -- controls --------------------------------------------------------------------------
 
@@ -168,6 +174,7 @@ class PrintPanel(QWidget):
         self.n_colors = QSpinBox()
         self.n_colors.setRange(2, 8)
         self.n_colors.setValue(6)
+        self.n_colors.setToolTip("Dyes for vector upscaling and for the SVG/PDF dye layers")
         self.n_colors.valueChanged.connect(self._refresh)
         form.addRow("Layout", self.layout_box)
         form.addRow("Offset", self.offset)
@@ -193,7 +200,7 @@ class PrintPanel(QWidget):
         self.dpi_custom.setRange(10, 2400)
         self.dpi_custom.setValue(300)
         self.dpi_custom.setSuffix(" DPI")
-        self.dpi_custom.setEnabled(False)
+        self.dpi_custom.setVisible(False)
         self.dpi_custom.valueChanged.connect(self._update_info)
         self.repeat = _spin(0.0, 10000, 0.0)
         self.repeat.setSpecialValueText("auto (20 cm)")
@@ -327,7 +334,7 @@ class PrintPanel(QWidget):
 
     @Slot(int)
     def _on_dpi(self, _index: int) -> None:
-        self.dpi_custom.setEnabled(self.dpi.currentData() is None)
+        self.dpi_custom.setVisible(self.dpi.currentData() is None)
         self._update_info()
 
     # -- preview and readouts --------------------------------------------------------------
@@ -337,7 +344,6 @@ class PrintPanel(QWidget):
         """Settings that change the picture: re-submit the preview, update the readouts."""
         layout = self.layout_box.currentData()
         self.offset.setEnabled(layout in (TileLayout.HALF_DROP, TileLayout.HALF_BRICK))
-        self.n_colors.setEnabled(self.method.currentData() == "vector")
         self.source_label.setText(self._describe_source())
         self._update_info()
         tile, _ = self.source()
@@ -370,8 +376,8 @@ class PrintPanel(QWidget):
         spec = self.current_spec()
         try:
             check_pixel_limit(spec, self.max_pixels)
-        except ExportError as exc:
-            return str(exc)
+        except ExportError as exc:  # the engine's words, minus the CLI-only option
+            return str(exc).replace(", or raise the limit (--max-pixels)", "")
         tile, _ = self.source()
         if tile is not None:
             tw, th = tile_pixel_size(tile.shape, spec, self._repeat_value(), self._fit_width())
@@ -463,7 +469,7 @@ class PrintPanel(QWidget):
     @Slot(object)
     def _on_export_done(self, result: Any) -> None:
         paths = result if isinstance(result, list) else [result]
-        self.jobs.status.setText("Saved " + ", ".join(str(p) for p in paths))
+        self.jobs.set_status("Saved " + ", ".join(str(p) for p in paths))
         self.exported.emit(result)
 
     @Slot(object)
