@@ -231,8 +231,15 @@ class PostPanel(QWidget):
 
     @Slot(object)
     def set_source(self, result: Any) -> None:
-        """Take the latest full render (a RenderResult: ``images[0]`` HxWxC uint8)."""
-        self._source = as_rgb(result.images[0])
+        """Take the latest full render (a RenderResult: ``images[0]`` HxWxC uint8).
+
+        A different motif drops the style-transfer result (and cancels a running one): it was
+        made from the old motif. The same pixels again (a re-render) keep it.
+        """
+        image = as_rgb(result.images[0])
+        if self._source is not None and not np.array_equal(image, self._source):
+            self._drop_stylised()
+        self._source = image
         self._source_prov = dict(result.provenance(0, model_name(self)))
         self.style.content = self._source
         self.style.device = str(getattr(getattr(self.window(), "session", None), "device", "cpu"))
@@ -275,6 +282,16 @@ class PostPanel(QWidget):
             item = QListWidgetItem(QIcon(pix), f"{k}: {wax}")
             item.setToolTip(f"Stage {k}: {wax}, then the bath dyes the rest #{bytes(sep.colors[k]).hex().upper()}")
             self.masks.addItem(item)
+
+    def _drop_stylised(self) -> None:
+        if self.style.jobs.running or self._stylised is not None:
+            self.style.cancel()
+            self.style.jobs.set_status("The motif changed: run style transfer again.")
+        self._stylised, self._style_record = None, None
+        self.use_stylised.blockSignals(True)
+        self.use_stylised.setChecked(False)
+        self.use_stylised.blockSignals(False)
+        self.use_stylised.setEnabled(False)
 
     @Slot(object)
     def _on_style_partial(self, image: Any) -> None:

@@ -242,8 +242,17 @@ class PrintPanel(QWidget):
 
     @Slot(object)
     def set_source(self, result: Any) -> None:
-        """Take the latest full render (a RenderResult: ``images[0]`` HxWxC uint8)."""
-        self._render = as_rgb(result.images[0])
+        """Take the latest full render (a RenderResult: ``images[0]`` HxWxC uint8).
+
+        A different motif becomes the source again (the post-processed image stays available).
+        """
+        image = as_rgb(result.images[0])
+        changed = self._render is None or not np.array_equal(image, self._render)
+        self._render = image
+        if changed and self.use_processed.isChecked():
+            self.use_processed.blockSignals(True)
+            self.use_processed.setChecked(False)
+            self.use_processed.blockSignals(False)
         self._render_prov = dict(result.provenance(0, model_name(self)))
         tileable = bool(getattr(getattr(result, "request", None), "tileable", False))
         self.wrap.blockSignals(True)

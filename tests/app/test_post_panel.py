@@ -192,3 +192,22 @@ def test_missing_weights_message_reaches_error_dialog(qtbot, host, tmp_path):
         assert box.run()
     assert "not found" in host.errors[-1] and "vgg19-dcbb9e9d.pth" in host.errors[-1]
     assert not box.set_style_file(tmp_path / "missing.png") and "no such file" in host.errors[-1]
+
+
+def test_new_motif_drops_stale_style_result(qtbot, host, tmp_path):
+    panel = host.panel
+    first = hazy_page(32)
+    _result_after(qtbot, panel, lambda: panel.set_source(FakeRender(first)))
+    box = panel.style
+    box.set_style_file(_style_file(tmp_path))
+    box.method.setCurrentIndex(box.method.findData("fast"))
+    box.size.setValue(32)
+    with qtbot.waitSignal(panel.previewUpdated, timeout=TIMEOUT):
+        box.run()
+    assert panel.use_stylised.isChecked()
+    _result_after(qtbot, panel, lambda: panel.set_source(FakeRender(first.copy())))  # re-render
+    assert panel.use_stylised.isChecked()
+    res = _result_after(qtbot, panel, lambda: panel.set_source(FakeRender(255 - first)))
+    assert not panel.use_stylised.isChecked() and not panel.use_stylised.isEnabled()
+    np.testing.assert_array_equal(res.image, 255 - first)
+    assert "run style transfer again" in box.jobs.status.text()

@@ -186,5 +186,19 @@ def test_window_feeds_print_tab_and_wrap_reaches_motif(qtbot, tiny_model_file):
         with qtbot.waitSignal(win.motif.rendered, timeout=TIMEOUT) as blocker:
             win.print_panel.wrap.setChecked(True)
         assert blocker.args[0].request.tileable and win.motif.tileable.isChecked()
+        qtbot.waitUntil(lambda: win.post_panel.last_result is not None, timeout=TIMEOUT)
+        assert win.post_panel.send_to_print()
+        assert win.print_panel.use_processed.isChecked()
     finally:
         assert win.shutdown()
+
+
+def test_new_motif_replaces_post_processed_source(qtbot, panel):
+    tile = gradient_motif()
+    _preview_after(qtbot, panel, lambda: panel.set_source(FakeRender(tile)))
+    _preview_after(qtbot, panel, lambda: panel.set_processed(np.full((40, 40, 3), 9, np.uint8), {}))
+    _preview_after(qtbot, panel, lambda: panel.set_source(FakeRender(tile.copy())))  # same pixels
+    assert panel.use_processed.isChecked()
+    _preview_after(qtbot, panel, lambda: panel.set_source(FakeRender(255 - tile)))
+    assert not panel.use_processed.isChecked() and panel.use_processed.isEnabled()
+    np.testing.assert_array_equal(panel.source()[0], 255 - tile)
