@@ -125,8 +125,9 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
     def on_partial(tick: Any) -> None:
         if isinstance(tick, TrainTick) and main_proc:
             losses = " ".join(f"{k}={v:.3f}" for k, v in tick.losses.items())
-            sys.stderr.write(f"\rtick {tick.tick} kimg {tick.kimg:.2f} {losses} p={tick.augment_p:.3f}"
-                             f" T={tick.diffusion_T} {tick.sec_per_iter:.2f} s/it\n")
+            line = (f"tick {tick.tick} kimg {tick.kimg:.3f} {losses} p={tick.augment_p:.3f}"
+                    f" T={tick.diffusion_T} {tick.sec_per_iter:.2f} s/it")
+            sys.stderr.write("\r" + line.ljust(72) + "\n")
 
     bar = TerminalProgress("train") if main_proc else None
     ctx = InlineContext(on_progress=bar, on_partial=on_partial)

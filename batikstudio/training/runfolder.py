@@ -165,21 +165,39 @@ class RunFolder:
 
     @contextlib.contextmanager
     def logging_to_file(self, level: int = logging.INFO) -> Iterator[logging.Handler]:
-        """Send the ``batikstudio`` loggers to ``log.txt`` for the duration of the block."""
+        """Send the ``batikstudio`` loggers to ``log.txt`` for the duration of the block.
+
+        Records below the root logger's level still reach only the file, so ``log.txt``
+        gets INFO lines without flooding a terminal configured for warnings.
+        """
         handler = logging.FileHandler(self.log_path, encoding="utf-8")
         handler.setLevel(level)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root = logging.getLogger("batikstudio")
-        old_level = root.level
-        root.addHandler(handler)
-        if root.level == logging.NOTSET or root.level > level:
-            root.setLevel(level)
+        pkg = logging.getLogger("batikstudio")
+        relay = _RelayToRoot()
+        old = (pkg.level, pkg.propagate)
+        pkg.addHandler(handler)
+        pkg.addHandler(relay)
+        pkg.propagate = False
+        if pkg.getEffectiveLevel() > level:
+            pkg.setLevel(level)
         try:
             yield handler
         finally:
-            root.removeHandler(handler)
-            root.setLevel(old_level)
+            pkg.removeHandler(handler)
+            pkg.removeHandler(relay)
+            pkg.setLevel(old[0])
+            pkg.propagate = old[1]
             handler.close()
+
+
+class _RelayToRoot(logging.Handler):
+    """Pass on to the root logger's handlers what the root logger's level lets through."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        root = logging.getLogger()
+        if record.levelno >= root.getEffectiveLevel():
+            root.handle(record)
 
 
 def load_snapshot(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -5,9 +5,11 @@ the per-tick loss statistics; :mod:`batikstudio.training.loop` owns the schedule
 snapshots, cancellation). Images are NCHW float in [-1, 1]; labels one-hot [N, c_dim]
 (``[N, 0]`` when unconditional).
 
-Fast path (``TrainConfig.fast_path``, default): one generator forward per iteration: the
-images made for G's update are reused, detached, as D's fakes (the NVlabs loop renders a
-second batch for D with fresh latents). ``fast_path=False`` follows the NVlabs loop.
+Fast path (``TrainConfig.fast_path``, default): one generator forward and one D pass over
+the fakes per iteration serve both losses (G's gradient and D's are taken from the same
+pre-update networks, then both optimisers step); the generator uses the nets' CPU-friendly
+convolutions. ``fast_path=False`` follows the NVlabs loop: a G step, then a D step on a
+second batch rendered by the updated G, with the reference (grouped / upfirdn) convolutions.
 """
 
 from __future__ import annotations
@@ -130,13 +132,16 @@ class Trainer:
         acc[0] += float(value.detach().float().mean())
         acc[1] += 1
 
-    def _backward_step(self, loss: torch.Tensor, net: torch.nn.Module, opt: torch.optim.Optimizer, key: str) -> None:
+    def _backward(self, loss: torch.Tensor, net: torch.nn.Module, key: str, retain: bool = False) -> None:
+        """Gradients of ``loss`` for ``net``'s trainable parameters only (not the other net's)."""
+        params = [p for p in net.parameters() if p.requires_grad]
+        scaler = self.scalers.get(key)
+        (scaler.scale(loss) if scaler is not None else loss).backward(inputs=params, retain_graph=retain)
+
+    def _step(self, net: torch.nn.Module, opt: torch.optim.Optimizer, key: str) -> None:
         scaler = self.scalers.get(key)
         if scaler is not None:
-            scaler.scale(loss).backward()
             scaler.unscale_(opt)
-        else:
-            loss.backward()
         average_gradients(net.parameters(), self.info)
         if scaler is not None:
             scaler.step(opt)
@@ -145,8 +150,49 @@ class Trainer:
             opt.step()
         opt.zero_grad(set_to_none=True)
 
+    def _backward_step(self, loss: torch.Tensor, net: torch.nn.Module, opt: torch.optim.Optimizer, key: str) -> None:
+        self._backward(loss, net, key)
+        self._step(net, opt, key)
+
     # -- phases ---------------------------------------------------------------------------
-    def _g_main(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    def _d_loss(self, fake_logits: torch.Tensor, fake: torch.Tensor, real: torch.Tensor,
+                c_real: torch.Tensor) -> torch.Tensor:
+        """D's main loss on fake logits plus a fresh pass over the reals (and WGAN-GP)."""
+        with self._autocast():
+            real_logits = self.run_D(real, c_real).float()
+        loss = (losses.d_loss_fake(self.cfg.loss, fake_logits).mean()
+                + losses.d_loss_real(self.cfg.loss, real_logits).mean())
+        if self.cfg.loss == "wasserstein" and self.cfg.gp == "wgan-gp" and self.cfg.gp_weight > 0:
+            gp = losses.wgan_gp_penalty(lambda x: self.run_D(x, c_real).float(), real, fake.detach())
+            self._record("gp", gp)
+            loss = loss + gp.mean() * self.cfg.gp_weight
+        self._record("D", loss)
+        self._record("D_real", real_logits)
+        self._record("D_fake", fake_logits)
+        signs = torch.stack([real_logits.detach().sign().sum().double().cpu(),
+                             torch.tensor(float(real_logits.numel()), dtype=torch.float64)])
+        self.ada_acc += signs
+        self.diff_acc += signs
+        return loss
+
+    def _joint_main(self, z: torch.Tensor, c: torch.Tensor, real: torch.Tensor, c_real: torch.Tensor) -> None:
+        """Fast path: one G forward and one D pass over the fakes serve both G's and D's loss.
+
+        Both updates are computed from the same (pre-update) networks, then applied.
+        """
+        set_requires_grad(self.G, True)
+        set_requires_grad(self.D, True, self.frozen_d)
+        with self._autocast():
+            img, _ = self.run_G(z, c)
+            fake_logits = self.run_D(img, c).float()
+        loss_G = losses.g_loss(self.cfg.loss, fake_logits).mean()
+        self._record("G", loss_G)
+        self._backward(loss_G, self.G, "G", retain=True)
+        self._backward(self._d_loss(fake_logits, img, real, c_real), self.D, "D")
+        self._step(self.G, self.opt_G, "G")
+        self._step(self.D, self.opt_D, "D")
+
+    def _g_main(self, z: torch.Tensor, c: torch.Tensor) -> None:
         set_requires_grad(self.G, True)
         set_requires_grad(self.D, False)
         with self._autocast():
@@ -155,7 +201,6 @@ class Trainer:
             loss = losses.g_loss(self.cfg.loss, logits.float()).mean()
         self._record("G", loss)
         self._backward_step(loss, self.G, self.opt_G, "G")
-        return img.detach()
 
     def _g_pl(self, z: torch.Tensor, c: torch.Tensor) -> None:
         set_requires_grad(self.G, True)
@@ -171,22 +216,10 @@ class Trainer:
         set_requires_grad(self.D, True, self.frozen_d)
         with self._autocast():
             fake_logits = self.run_D(fake, c_fake).float()
-            real_logits = self.run_D(real, c_real).float()
-            loss = (losses.d_loss_fake(self.cfg.loss, fake_logits).mean()
-                    + losses.d_loss_real(self.cfg.loss, real_logits).mean())
-        if self.cfg.loss == "wasserstein" and self.cfg.gp == "wgan-gp" and self.cfg.gp_weight > 0:
-            gp = losses.wgan_gp_penalty(lambda x: self.run_D(x, c_real).float(), real, fake)
-            self._record("gp", gp)
-            loss = loss + gp.mean() * self.cfg.gp_weight
-        self._record("D", loss)
-        self._record("D_real", real_logits)
-        self._record("D_fake", fake_logits)
-        signs = torch.stack([real_logits.sign().sum().double().cpu(), torch.tensor(float(real_logits.numel()))])
-        self.ada_acc += signs.double()
-        self.diff_acc += signs.double()
-        self._backward_step(loss, self.D, self.opt_D, "D")
+        self._backward_step(self._d_loss(fake_logits, fake, real, c_real), self.D, self.opt_D, "D")
 
     def _d_r1(self, real: torch.Tensor, c_real: torch.Tensor) -> None:
+        set_requires_grad(self.G, False)
         set_requires_grad(self.D, True, self.frozen_d)
         real_tmp = real.detach().requires_grad_(True)
         logits = self.run_D(real_tmp, c_real).float()
@@ -202,15 +235,17 @@ class Trainer:
         real, c_real = self.sampler.next_real(n, dev)
         z = self.sampler.next_z(n, self.z_dim, dev)
         c_fake = self.sampler.next_fake_labels(n, dev)
-        fake = self._g_main(z, c_fake)
-        if self.use_pl and self.batch_idx % cfg.pl_interval == 0:
-            self._g_pl(self.sampler.next_z(n, self.z_dim, dev), c_fake)
-        if not cfg.fast_path:
+        if cfg.fast_path:
+            self._joint_main(z, c_fake, real, c_real)
+        else:  # NVlabs order: G step, then D on a fresh batch from the updated G
+            self._g_main(z, c_fake)
             z_d = self.sampler.next_z(n, self.z_dim, dev)
             set_requires_grad(self.G, False)
             with torch.no_grad(), self._autocast():
                 fake, _ = self.run_G(z_d, c_fake)
-        self._d_main(fake, c_fake, real, c_real)
+            self._d_main(fake, c_fake, real, c_real)
+        if self.use_pl and self.batch_idx % cfg.pl_interval == 0:
+            self._g_pl(self.sampler.next_z(n, self.z_dim, dev), c_fake)
         if self.use_r1 and self.batch_idx % cfg.r1_interval == 0:
             self._d_r1(real, c_real)
         average_buffers(self.G, self.info)

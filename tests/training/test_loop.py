@@ -104,18 +104,20 @@ def test_job_reports_ticks_and_writes_the_run_folder(tmp_path, tiny_dataset):
 
 
 def test_stop_writes_a_snapshot_and_resume_is_exact(tmp_path):
+    # targets below -1 make p and T rise every iteration, so resuming must carry them on
     cfg = tiny_config(total_kimg=0.024, conditional=True, mirror=True, augment="ada", ada_interval=1, ada_kimg=0.5,
-                      diffusion=DiffusionConfig(enabled=True, interval=1, ada_kimg=0.5), style_mixing_prob=0.5)
+                      ada_target=-2.0, diffusion=DiffusionConfig(enabled=True, interval=1, ada_kimg=0.5, target=-2.0),
+                      style_mixing_prob=0.5)
     full = train(TrainRequest(cfg, str(tmp_path / "a"), dataset=TinyDataset()), RecordingContext())
     stop = train(TrainRequest(cfg, str(tmp_path / "b"), dataset=TinyDataset()), RecordingContext(cancel_after=2))
     assert stop.stopped and stop.kimg == pytest.approx(0.008) and stop.snapshot
     _, meta = load_snapshot(stop.snapshot)
-    assert meta["nimg"] == 8 and "augment_p" in meta and meta["diffusion"]["T"] >= 10
+    assert meta["nimg"] == 8 and meta["augment_p"] == pytest.approx(0.016) and meta["diffusion"]["p"] == pytest.approx(0.016)
     resumed = train(TrainRequest(cfg, str(tmp_path / "b"), dataset=TinyDataset(), resume=True), RecordingContext())
     assert resumed.kimg == pytest.approx(0.024) and resumed.iterations == 4
     ta, ma = load_snapshot(full.snapshot)
     tb, mb = load_snapshot(resumed.snapshot)
-    assert ma["augment_p"] == mb["augment_p"] > 0 and ma["diffusion"] == mb["diffusion"]
+    assert ma["augment_p"] == mb["augment_p"] == pytest.approx(0.048) and ma["diffusion"] == mb["diffusion"]
     for key in ta:
         if key.startswith(("G.", "D.", "G_ema.", "opt_")):
             assert torch.equal(ta[key], tb[key]), key
