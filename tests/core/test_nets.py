@@ -244,3 +244,19 @@ def test_from_nvlabs_kwargs_defaults_and_unsupported_keys():
     dkw = {"c_dim": 0, "img_resolution": 32, "img_channels": 3, "epilogue_kwargs": {"mbstd_group_size": 8}}
     assert DiscriminatorConfig.from_nvlabs_kwargs(dkw).mbstd_group_size == 8
     assert DiscriminatorConfig.from_nvlabs_kwargs(dkw, diffusion=True).t_dim == 1
+
+
+@pytest.mark.parametrize("tileable", [False, True])
+def test_fast_path_with_winograd_and_sub_batches_matches(monkeypatch, tileable):
+    from batikstudio.core.nets import layers, synthesis
+
+    monkeypatch.setattr(layers, "_WINOGRAD_MIN_CHANNELS", 1)  # exercise Winograd at tiny sizes
+    monkeypatch.setattr(layers, "_CHANNELS_LAST_MIN", 8)
+    monkeypatch.setattr(synthesis, "_CHUNK_BYTES", 1)  # split into single samples from the start
+    G = tiny_g(architecture="resnet", img_resolution=16, channel_base=128, channel_max=16, conv_clamp=0.5)
+    ws = G.mapping(torch.randn(3, 8), None)
+    with torch.no_grad():
+        fast = G.synthesis(ws, noise_mode="const", tileable=tileable, fast=True)
+        ref = G.synthesis(ws, noise_mode="const", tileable=tileable, fast=False)
+    assert fast.shape == ref.shape == (3, 3, 16, 16)
+    assert (fast - ref).abs().max() < 1e-4

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from batikstudio.core import ops
+from batikstudio.core.nets.fast_conv import winograd_conv3x3, winograd_weight
 
 __all__ = [
     "Conv2dLayer",
@@ -25,6 +26,8 @@ __all__ = [
 
 # Channels-last activations pay off from about 32x32 pixels on CPU (oneDNN); smaller maps stay NCHW.
 _CHANNELS_LAST_MIN = 32
+# Winograd F(2x2, 3x3) beats oneDNN's direct 3x3 conv from about this many input channels.
+_WINOGRAD_MIN_CHANNELS = 256
 
 
 class FullyConnectedLayer(torch.nn.Module):
@@ -265,11 +268,16 @@ class SynthesisLayer(torch.nn.Module):
         g = self.act_gain * gain
         weight = self.weight.to(x.dtype)
         # Demodulation sum_{i,k} (W_oik s_i)^2 = s^2 @ sum_k W_oik^2, without the [N, O, I, k, k] tensor.
-        d = (styles.square() @ self._weight_sq(weight).t() + 1e-8).rsqrt() * g  # [N, O]
+        wsq = self._cached("_wsq", weight, lambda t: t.square().sum(dim=[2, 3]))  # [O, I]
+        d = (styles.square() @ wsq.t() + 1e-8).rsqrt() * g  # [N, O]
         b = (self.bias * g).to(x.dtype)
         if x.shape[-1] >= _CHANNELS_LAST_MIN:
             x = x.contiguous(memory_format=torch.channels_last)
-        if n == 1:
+        if self.up == 1 and x.shape[1] >= _WINOGRAD_MIN_CHANNELS and not torch.is_grad_enabled():
+            xs = (x.permute(0, 2, 3, 1) * styles.to(x.dtype).reshape(n, 1, 1, -1)).contiguous()
+            y = winograd_conv3x3(xs, self._cached("_wino", weight, winograd_weight), None, circular)
+            y = torch.addcmul(b.reshape(1, -1, 1, 1), y, d.to(x.dtype).reshape(n, -1, 1, 1))
+        elif n == 1:
             w1 = weight * (d.reshape(-1, 1) * styles.reshape(1, -1)).reshape(*weight.shape[:2], 1, 1)
             y = self._conv_fast(x, w1, b, circular)
         else:
@@ -285,16 +293,17 @@ class SynthesisLayer(torch.nn.Module):
             y = y.clamp_(-c, c) if inplace else y.clamp(-c, c)
         return y
 
-    def _weight_sq(self, weight: torch.Tensor) -> torch.Tensor:
-        """``sum_k W^2`` as ``[O, I]``; cached while no gradient is recorded and W is unchanged."""
+    def _cached(self, name: str, weight: torch.Tensor, fn) -> torch.Tensor:
+        """``fn(weight)``, cached while no gradient is recorded and the weight is unchanged."""
         if torch.is_grad_enabled():
-            return weight.square().sum(dim=[2, 3])
+            return fn(weight)
         key = (self.weight._version, self.weight.data_ptr(), weight.dtype, weight.device)
-        cache = self.__dict__.get("_wsq_cache")
-        if cache is None or cache[0] != key:
-            cache = (key, weight.square().sum(dim=[2, 3]))
-            self.__dict__["_wsq_cache"] = cache
-        return cache[1]
+        cache = self.__dict__.setdefault("_fast_cache", {})
+        hit = cache.get(name)
+        if hit is None or hit[0] != key:
+            hit = (key, fn(weight))
+            cache[name] = hit
+        return hit[1]
 
     def _conv_fast(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, circular: bool) -> torch.Tensor:
         """3x3 conv (up=1) or stride-2 transposed conv + [4, 4] FIR (up=2), optional bias."""

@@ -1,0 +1,35 @@
+"""Tests for the Winograd 3x3 convolution of the fast synthesis path."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from batikstudio.core import ops
+from batikstudio.core.nets.fast_conv import to_nhwc, winograd_conv3x3, winograd_weight
+
+
+@pytest.mark.parametrize("n, c, o, h, w", [(1, 3, 5, 4, 4), (2, 8, 6, 8, 16), (3, 16, 4, 16, 8)])
+@pytest.mark.parametrize("circular", [False, True])
+def test_winograd_equals_direct_conv(n, c, o, h, w, circular):
+    x = torch.randn(n, c, h, w)
+    weight = torch.randn(o, c, 3, 3)
+    bias = torch.randn(o)
+    xin = ops.pad_circular(x, 1) if circular else F.pad(x, [1, 1, 1, 1])
+    ref = F.conv2d(xin, weight, bias)
+    y = winograd_conv3x3(to_nhwc(x), winograd_weight(weight), bias, circular=circular)
+    assert y.shape == ref.shape and y.dtype == x.dtype
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    assert (y - ref).abs().max() < 1e-4 * ref.abs().max()
+
+
+def test_winograd_weight_shape_and_identity_kernel():
+    weight = torch.zeros(2, 2, 3, 3)
+    weight[0, 0, 1, 1] = 1.0  # channel 0 passes through, channel 1 output is zero
+    weight[1, 1, 0, 0] = 1.0  # output 1 = input 1 shifted by one pixel (down-right)
+    u = winograd_weight(weight)
+    assert u.shape == (16, 2, 2)
+    x = torch.randn(1, 2, 6, 6)
+    y = winograd_conv3x3(to_nhwc(x), u)
+    assert torch.allclose(y[:, 0], x[:, 0], atol=1e-6)
+    assert torch.allclose(y[:, 1, 1:, 1:], x[:, 1, :-1, :-1], atol=1e-6)
+    assert torch.all(y[:, 1, 0] == 0)
