@@ -21,6 +21,21 @@ MAX_RECENT = 10
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def is_generator_file(path: Path) -> bool:
+    """True for NVlabs pickles and for native model files (other safetensors, such as the
+    style-transfer weights in ``models/``, are not generators)."""
+    if path.suffix == ".pkl":
+        return True
+    from batikstudio.errors import BatikError
+    from batikstudio.io.modelfile import read_model_meta
+
+    try:
+        read_model_meta(path)
+    except BatikError:
+        return False
+    return True
+
+
 def describe_model_file(path: Path) -> str:
     """A short plain-text card for a model file (reads metadata only, never runs code)."""
     if path.suffix == ".pkl":
@@ -93,7 +108,7 @@ class ModelLibrary(QWidget):
         for label, folder in self.folders():
             if folder.is_dir():
                 for path in sorted(folder.iterdir()):
-                    if path.suffix in MODEL_SUFFIXES and path.is_file():
+                    if path.suffix in MODEL_SUFFIXES and path.is_file() and is_generator_file(path):
                         self._add(path, label, seen)
         for p in self.recent():
             if Path(p).is_file():
@@ -136,5 +151,5 @@ def default_model_path() -> Path | None:
         candidate = BUNDLED_MODELS / pointer.read_text(encoding="utf-8").strip()
         if candidate.is_file():
             return candidate
-    found = sorted(p for p in BUNDLED_MODELS.glob("*.safetensors"))
+    found = sorted(p for p in BUNDLED_MODELS.glob("*.safetensors") if is_generator_file(p))
     return found[0] if found else None
