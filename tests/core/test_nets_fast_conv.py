@@ -32,4 +32,4 @@ def test_winograd_weight_shape_and_identity_kernel():
     y = winograd_conv3x3(to_nhwc(x), u)
     assert torch.allclose(y[:, 0], x[:, 0], atol=1e-6)
     assert torch.allclose(y[:, 1, 1:, 1:], x[:, 1, :-1, :-1], atol=1e-6)
-    assert torch.all(y[:, 1, 0] == 0)
+    assert y[:, 1, 0].abs().max() < 1e-6  # the zero-padded row (Winograd rounding only)
