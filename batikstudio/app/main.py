@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from batikstudio import __version__
@@ -47,8 +48,32 @@ def create_window(model: Path | str | None = None, device: str | None = None):
     return window
 
 
+def _let_python_run() -> None:
+    """Timer target: a moment of Python bytecode, so pending signal handlers run."""
+
+
+def quit_on_signals(window) -> QTimer:
+    """SIGTERM / SIGINT close ``window`` (its closeEvent stops every thread), ending the app.
+
+    Python runs signal handlers only between bytecodes, never while Qt's event loop waits in
+    C++, so a 200 ms timer calls into Python. Call from the main thread.
+    """
+
+    def handler(signum, _frame) -> None:
+        log.info("signal %d received: closing the window", signum)
+        window.close()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    timer = QTimer(window)
+    timer.timeout.connect(_let_python_run)
+    timer.start(200)
+    return timer
+
+
 def run_app(model: Path | str | None = None, device: str | None = None) -> int:
     app = make_application()
     window = create_window(model, device)
+    quit_on_signals(window)
     window.show()
     return app.exec()
