@@ -19,10 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from batikstudio.core.latents import seeds_to_z
 from batikstudio.errors import DatasetError
 from batikstudio.jobs import JobContext
-from batikstudio.render.engine import render_grid_image, to_uint8
 from batikstudio.runtime import resolve_device
 from batikstudio.training.checkpoint import restore_trainer, trainer_state
 from batikstudio.training.config import TrainConfig, TrainRequest, TrainResult, TrainTick
@@ -30,6 +28,7 @@ from batikstudio.training.data import RealSampler
 from batikstudio.training.distributed import DistInfo, all_mean, broadcast_module, init_distributed, shutdown
 from batikstudio.training.networks import StartNets, build_scratch, load_start, scratch_configs
 from batikstudio.training.runfolder import RunFolder, load_snapshot
+from batikstudio.training.samples import sample_grid
 from batikstudio.training.step import Trainer
 
 log = logging.getLogger(__name__)
@@ -254,13 +253,6 @@ class _Run:
             "world_size": self.info.world_size,
         }
 
-    @torch.no_grad()
     def sample_grid(self, G_ema: torch.nn.Module) -> np.ndarray:
         """Images of the fixed sample seeds from G_ema as one HWC uint8 grid."""
-        seeds = list(self.cfg.sample_seeds) or [0]
-        z = seeds_to_z(seeds, G_ema.z_dim, self.device)
-        c = torch.zeros(len(seeds), self.c_dim, device=self.device)
-        if self.c_dim:
-            c[torch.arange(len(seeds)), torch.arange(len(seeds)) % self.c_dim] = 1
-        imgs = [G_ema(z[i:i + 16], c[i:i + 16], noise_mode="const") for i in range(0, len(seeds), 16)]
-        return render_grid_image(to_uint8(torch.cat(imgs)))
+        return sample_grid(G_ema, self.cfg.sample_seeds, self.c_dim, self.device)

@@ -1,0 +1,47 @@
+"""The fixed-seed sample grid shown every tick (training sits below ``render`` in the layers,
+so it keeps its own small grid helper)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from batikstudio.core.latents import seeds_to_z
+
+
+def tile_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
+    """Tile NHWC uint8 images row-major into one HWC image, ``cols`` wide (default ~sqrt N).
+
+    >>> tile_grid(np.zeros((6, 4, 4, 3), np.uint8)).shape
+    (8, 12, 3)
+    """
+    if images.ndim != 4:
+        raise ValueError(f"expected images [N, H, W, C], got shape {images.shape}")
+    n, h, w, c = images.shape
+    cols = cols or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    grid = np.zeros((rows * h, cols * w, c), np.uint8)
+    for k in range(n):
+        r, q = divmod(k, cols)
+        grid[r * h:(r + 1) * h, q * w:(q + 1) * w] = images[k]
+    return grid
+
+
+@torch.no_grad()
+def sample_grid(G: torch.nn.Module, seeds: Sequence[int], c_dim: int, device: torch.device,
+                chunk: int = 16) -> np.ndarray:
+    """Render ``seeds`` (NVlabs latents) with constant noise; classes cycle 0..c_dim-1.
+
+    Returns:
+        One HWC uint8 grid (pixels ``x * 127.5 + 128`` clamped, like NVlabs).
+    """
+    seeds = list(seeds) or [0]
+    z = seeds_to_z(seeds, G.z_dim, device)
+    c = torch.zeros(len(seeds), c_dim, device=device)
+    if c_dim:
+        c[torch.arange(len(seeds)), torch.arange(len(seeds)) % c_dim] = 1
+    imgs = torch.cat([G(z[i:i + chunk], c[i:i + chunk], noise_mode="const") for i in range(0, len(seeds), chunk)])
+    pixels = (imgs.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return tile_grid(pixels)
