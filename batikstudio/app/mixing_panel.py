@@ -132,9 +132,10 @@ class MixingMatrixWidget(QWidget):
         self.col_seeds: tuple[int, ...] = ()
         self.pixmaps: dict[tuple[int, int], QPixmap] = {}
         self.selected: tuple[int, int] | None = None
+        self.layers = ""
 
-    def reset(self, row_seeds: tuple[int, ...], col_seeds: tuple[int, ...]) -> None:
-        self.row_seeds, self.col_seeds = tuple(row_seeds), tuple(col_seeds)
+    def reset(self, row_seeds: tuple[int, ...], col_seeds: tuple[int, ...], layers: str = "") -> None:
+        self.row_seeds, self.col_seeds, self.layers = tuple(row_seeds), tuple(col_seeds), layers
         self.pixmaps.clear()
         self.selected = None
         self.update()
@@ -207,7 +208,7 @@ class MixingMatrixWidget(QWidget):
         corner = self.cell_rect(-1, -1)
         p.setPen(self.palette().windowText().color())
         p.drawText(corner, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                   "rows ←\ncolumns ↑")
+                   f"columns give\nthe {self.layers} range\nto each row" if self.layers else "")
         p.end()
 
     @staticmethod
@@ -355,7 +356,7 @@ class MixingPanel(QWidget):
             return
         self.result = None
         self._pending = req
-        self.matrix.reset(req.row_seeds, req.col_seeds)
+        self.matrix.reset(req.row_seeds, req.col_seeds, req.layers)
         self.job_bar.start(mixing_matrix_job, req, "Rendering the mixing matrix…")
 
     @Slot(object)
