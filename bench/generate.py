@@ -9,7 +9,7 @@ Usage::
 
     .venv/bin/python bench/generate.py            # full table
     .venv/bin/python bench/generate.py --quick    # one timed repeat per cell
-    .venv/bin/python bench/generate.py --configs paper256 --threads 2 --batches 1
+    .venv/bin/python bench/generate.py --configs paper256 --threads 2 --batches 1 --bf16
 """
 
 from __future__ import annotations
@@ -35,15 +35,15 @@ CONFIGS = {
 NVLABS_PAPER256 = {1: 0.25, 8: 0.48}
 
 
-def time_generation(G: Generator, batch: int, fast: bool, repeats: int) -> float:
+def time_generation(G: Generator, batch: int, fast: bool, repeats: int, dtype: torch.dtype | None = None) -> float:
     """Best-of-``repeats`` seconds per image for ``G(z)`` with const noise (after one warm-up)."""
     z = torch.randn(batch, G.z_dim, generator=torch.Generator().manual_seed(batch))
     best = float("inf")
     with torch.inference_mode():
-        G(z, None, noise_mode="const", fast=fast)
+        G(z, None, noise_mode="const", fast=fast, dtype=dtype)
         for _ in range(repeats):
             start = time.perf_counter()
-            G(z, None, noise_mode="const", fast=fast)
+            G(z, None, noise_mode="const", fast=fast, dtype=dtype)
             best = min(best, time.perf_counter() - start)
     return best / batch
 
@@ -55,12 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--no-straightforward", action="store_true", help="time the fast path only")
+    parser.add_argument("--bf16", action="store_true", help="add a column for the bfloat16 fast path")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     repeats = 1 if args.quick else 3
 
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
-    print(f"{'config':<9} {'thr':>3} {'batch':>5} {'fast s/img':>11} {'straight s/img':>15} {'ratio':>6}")
+    bf16_head = f" {'bf16 s/img':>11}" if args.bf16 else ""
+    print(f"{'config':<9} {'thr':>3} {'batch':>5} {'fast s/img':>11} {'straight s/img':>15} {'ratio':>6}{bf16_head}")
     for name in args.configs:
         torch.manual_seed(0)
         G = Generator(CONFIGS[name]).eval()
@@ -68,11 +70,12 @@ def main(argv: list[str] | None = None) -> int:
             torch.set_num_threads(threads)
             for batch in args.batches:
                 fast = time_generation(G, batch, True, repeats)
+                bf16 = f" {time_generation(G, batch, True, repeats, torch.bfloat16):>11.3f}" if args.bf16 else ""
                 if args.no_straightforward:
-                    print(f"{name:<9} {threads:>3} {batch:>5} {fast:>11.3f} {'-':>15} {'-':>6}")
+                    print(f"{name:<9} {threads:>3} {batch:>5} {fast:>11.3f} {'-':>15} {'-':>6}{bf16}")
                     continue
                 slow = time_generation(G, batch, False, repeats)
-                print(f"{name:<9} {threads:>3} {batch:>5} {fast:>11.3f} {slow:>15.3f} {slow / fast:>6.2f}")
+                print(f"{name:<9} {threads:>3} {batch:>5} {fast:>11.3f} {slow:>15.3f} {slow / fast:>6.2f}{bf16}")
     if "paper256" in args.configs:
         print("NVlabs original, paper256, 2 cores: "
               + ", ".join(f"batch {b}: {t:.2f} s/img" for b, t in NVLABS_PAPER256.items()))

@@ -260,3 +260,15 @@ def test_fast_path_with_winograd_and_sub_batches_matches(monkeypatch, tileable):
         ref = G.synthesis(ws, noise_mode="const", tileable=tileable, fast=False)
     assert fast.shape == ref.shape == (3, 3, 16, 16)
     assert (fast - ref).abs().max() < 1e-4
+
+
+def test_bfloat16_fast_path_is_close_and_float32_output():
+    G = tiny_g(img_resolution=16, channel_base=128, channel_max=16)
+    ws = G.mapping(torch.randn(2, 8), None)
+    with torch.no_grad():
+        ref = G.synthesis(ws)
+        bf = G.synthesis(ws, dtype=torch.bfloat16)
+    assert bf.dtype == torch.float32 and bf.shape == ref.shape
+    assert 0 < (bf - ref).abs().max() < 0.1 * ref.abs().max()
+    with pytest.raises(ValueError, match="fast=True"):
+        G.synthesis(ws, fast=False, dtype=torch.bfloat16)

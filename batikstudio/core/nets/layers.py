@@ -266,23 +266,27 @@ class SynthesisLayer(torch.nn.Module):
         """
         n = x.shape[0]
         g = self.act_gain * gain
-        weight = self.weight.to(x.dtype)
+        dt = x.dtype
+        if dt == torch.float16:  # keep x * s finite in half precision (cancels under demodulation)
+            styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
         # Demodulation sum_{i,k} (W_oik s_i)^2 = s^2 @ sum_k W_oik^2, without the [N, O, I, k, k] tensor.
-        wsq = self._cached("_wsq", weight, lambda t: t.square().sum(dim=[2, 3]))  # [O, I]
+        wsq = self._cached("wsq", lambda t: t.square().sum(dim=[2, 3]))  # [O, I] float32
         d = (styles.square() @ wsq.t() + 1e-8).rsqrt() * g  # [N, O]
-        b = (self.bias * g).to(x.dtype)
+        b = (self.bias * g).to(dt)
         if x.shape[-1] >= _CHANNELS_LAST_MIN:
             x = x.contiguous(memory_format=torch.channels_last)
         if self.up == 1 and x.shape[1] >= _WINOGRAD_MIN_CHANNELS and not torch.is_grad_enabled():
-            xs = (x.permute(0, 2, 3, 1) * styles.to(x.dtype).reshape(n, 1, 1, -1)).contiguous()
-            y = winograd_conv3x3(xs, self._cached("_wino", weight, winograd_weight), None, circular)
-            y = torch.addcmul(b.reshape(1, -1, 1, 1), y, d.to(x.dtype).reshape(n, -1, 1, 1))
+            xs = (x.permute(0, 2, 3, 1) * styles.to(dt).reshape(n, 1, 1, -1)).contiguous()
+            u = self._cached(f"wino_{dt}", lambda t: winograd_weight(t).to(dt))
+            y = winograd_conv3x3(xs, u, None, circular)
+            y = torch.addcmul(b.reshape(1, -1, 1, 1), y, d.to(dt).reshape(n, -1, 1, 1))
         elif n == 1:
-            w1 = weight * (d.reshape(-1, 1) * styles.reshape(1, -1)).reshape(*weight.shape[:2], 1, 1)
-            y = self._conv_fast(x, w1, b, circular)
+            w1 = self.weight * (d.reshape(-1, 1) * styles.reshape(1, -1)).reshape(*self.weight.shape[:2], 1, 1)
+            y = self._conv_fast(x, w1.to(dt), b, circular)
         else:
-            y = self._conv_fast(x * styles.to(x.dtype).reshape(n, -1, 1, 1), weight, None, circular)
-            y = torch.addcmul(b.reshape(1, -1, 1, 1), y, d.to(x.dtype).reshape(n, -1, 1, 1))
+            weight = self._cached(f"w_{dt}", lambda t: t.to(dt))
+            y = self._conv_fast(x * styles.to(dt).reshape(n, -1, 1, 1), weight, None, circular)
+            y = torch.addcmul(b.reshape(1, -1, 1, 1), y, d.to(dt).reshape(n, -1, 1, 1))
         inplace = not torch.is_grad_enabled()
         if noise is not None:
             noise = (noise * g).to(x.dtype)
@@ -293,15 +297,15 @@ class SynthesisLayer(torch.nn.Module):
             y = y.clamp_(-c, c) if inplace else y.clamp(-c, c)
         return y
 
-    def _cached(self, name: str, weight: torch.Tensor, fn) -> torch.Tensor:
-        """``fn(weight)``, cached while no gradient is recorded and the weight is unchanged."""
+    def _cached(self, name: str, fn) -> torch.Tensor:
+        """``fn(self.weight)``, cached while no gradient is recorded and the weight is unchanged."""
         if torch.is_grad_enabled():
-            return fn(weight)
-        key = (self.weight._version, self.weight.data_ptr(), weight.dtype, weight.device)
+            return fn(self.weight)
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.dtype, self.weight.device)
         cache = self.__dict__.setdefault("_fast_cache", {})
         hit = cache.get(name)
         if hit is None or hit[0] != key:
-            hit = (key, fn(weight))
+            hit = (key, fn(self.weight))
             cache[name] = hit
         return hit[1]
 

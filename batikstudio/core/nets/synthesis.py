@@ -76,15 +76,17 @@ class SynthesisBlock(torch.nn.Module):
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
                 noise_mode: str = "const", noise_gains: Sequence[float] | None = None, tileable: bool = False,
-                fast: bool = True, fused_modconv: bool | None = None, force_fp32: bool = False):
+                fast: bool = True, fused_modconv: bool | None = None, force_fp32: bool = False,
+                dtype: torch.dtype | None = None):
         """Run the block. ``ws [N, num_conv + num_torgb, w_dim]``; returns ``(x, img)``.
 
         ``img`` is float32 ``[N, img_channels, R, R]`` (or None before the first torgb).
+        ``dtype`` overrides the feature-map dtype (e.g. bfloat16 on CPU); None = the default.
         """
         n = ws.shape[0]
         w_iter = iter(ws.unbind(dim=1))
         gains = list(noise_gains) if noise_gains is not None else [1.0] * self.num_conv
-        dtype = block_dtype(self.use_fp16, ws.device, force_fp32)
+        dtype = dtype or block_dtype(self.use_fp16, ws.device, force_fp32)
         if fused_modconv is None:
             fused_modconv = (not self.training) and (dtype == torch.float32 or n == 1)
         kw = dict(noise_mode=noise_mode, fused_modconv=fused_modconv, circular=tileable, fast=fast)
@@ -153,7 +155,8 @@ class SynthesisNetwork(torch.nn.Module):
         return gains
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const", noise_gain=None, tileable: bool = False,
-                fast: bool = True, fused_modconv: bool | None = None, force_fp32: bool = False) -> torch.Tensor:
+                fast: bool = True, fused_modconv: bool | None = None, force_fp32: bool = False,
+                dtype: torch.dtype | None = None) -> torch.Tensor:
         """Render images from W.
 
         Args:
@@ -166,18 +169,23 @@ class SynthesisNetwork(torch.nn.Module):
                 (grouped fused modconv, reference upfirdn2d), kept for checking.
             fused_modconv: straightforward path only; None = NVlabs default (fused in eval).
             force_fp32: run fp16 blocks in float32 on CUDA too.
+            dtype: feature-map dtype for every block, fast path only: ``torch.bfloat16`` is
+                about twice as fast on CPUs with native bf16 (AVX512-BF16, AMX) and differs
+                from float32 by about 1e-2; None = float32 (fp16 blocks on CUDA).
 
         Returns:
             ``[N, img_channels, R, R]`` float32, roughly in [-1, 1] (not clamped).
 
         Raises:
-            ValueError: on a bad ``ws`` shape, noise mode or ``noise_gain`` length.
+            ValueError: on a bad ``ws`` shape, noise mode, ``noise_gain`` length or dtype.
         """
         if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {tuple(ws.shape)}")
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         gains = self._noise_gains(noise_gain)
+        if dtype is not None and (not fast or dtype not in (torch.float32, torch.bfloat16, torch.float16)):
+            raise ValueError(f"dtype {dtype} needs fast=True and one of float32, bfloat16, float16")
         ws = ws.to(torch.float32)
         # Fast path: once a block's activations outgrow the CPU cache, carry on in smaller
         # sub-batches (views, no copies): oneDNN runs much faster on cache-sized tensors.
@@ -192,7 +200,7 @@ class SynthesisNetwork(torch.nn.Module):
                 cur_ws = cws.narrow(1, w_idx, block.num_conv + block.num_torgb)
                 x, img = block(x, img, cur_ws, noise_mode=noise_mode,
                                noise_gains=gains[g_idx:g_idx + block.num_conv], tileable=tileable, fast=fast,
-                               fused_modconv=fused_modconv, force_fp32=force_fp32)
+                               fused_modconv=fused_modconv, force_fp32=force_fp32, dtype=dtype)
                 new_chunks.append((x, img, cws))
             chunks = new_chunks
             w_idx += block.num_conv
