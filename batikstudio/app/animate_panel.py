@@ -408,6 +408,10 @@ class AnimatePanel(QWidget):
         super().showEvent(event)
         self.refresh_favourites()
 
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.stop()  # nobody watches: stop the player (the render job may finish)
+        super().hideEvent(event)
+
     def shutdown(self) -> bool:
         self.stop()
         ok = self.preview_runner.shutdown()
