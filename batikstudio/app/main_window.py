@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget,
 )
 
+from batikstudio.app.animate_panel import AnimatePanel
+from batikstudio.app.mixing_panel import MixingPanel
 from batikstudio.app.model_library import MODEL_SUFFIXES, ModelLibrary
 from batikstudio.app.motif_state import MotifViewModel
 from batikstudio.app.motif_view import MotifView
@@ -40,6 +42,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.grid, "Seeds")
         self.tabs.addTab(self.motif, "Motif")
+        self.mixing = MixingPanel(self.session, self.vm, self)
+        self.animate = AnimatePanel(self.session, self.vm, self)
+        self.tabs.addTab(self.mixing, "Mixing")
+        self.tabs.addTab(self.animate, "Animate")
         self.post_panel = PostPanel(self)
         self.print_panel = PrintPanel(self)
         self.tabs.addTab(self.post_panel, "Post-processing")
@@ -59,6 +65,10 @@ class MainWindow(QMainWindow):
         self.library.openRequested.connect(self.open_model)
         self.session.modelChanged.connect(self._on_model)
         self.session.directionsReady.connect(self.motif.set_directions)
+        self.session.modelChanged.connect(self.mixing.set_model)
+        self.session.modelChanged.connect(self.animate.set_model)
+        self.session.directionsReady.connect(self.mixing.set_directions)
+        self.session.directionsReady.connect(self.animate.set_directions)
         self.session.error.connect(self.show_error)
         self.session.busy.connect(self._on_busy)
         self.grid.seedActivated.connect(self._on_seed_activated)
@@ -205,6 +215,8 @@ class MainWindow(QMainWindow):
         ok = self.session.shutdown()  # first: no model or directions arrive after this
         ok = self.grid.shutdown() and ok
         ok = self.motif.shutdown() and ok
+        ok = self.mixing.shutdown() and ok
+        ok = self.animate.shutdown() and ok
         ok = self.post_panel.shutdown() and ok
         ok = self.print_panel.shutdown() and ok
         return ok
