@@ -119,3 +119,33 @@ def test_new_model_drops_the_matrix(qtbot, panel, model):
     panel.set_model(model)
     assert panel.result is None and not panel.matrix.pixmaps
     assert panel.state_for_cell(0, 0) is None
+
+
+def test_in_main_window_a_click_rerenders_the_motif(qtbot, tiny_model_file):
+    from PySide6.QtCore import Qt
+
+    from batikstudio.app.main import create_window, make_application
+
+    make_application()
+    win = create_window(tiny_model_file, "cpu")
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.mixing.model_obj is not None and win.animate.model_obj is not None,
+                        timeout=TIMEOUT)
+        win.mixing.row_edit.setText("2")
+        win.mixing.col_edit.setText("6,7")
+        with qtbot.waitSignal(win.mixing.matrixReady, timeout=TIMEOUT):
+            win.tabs.setCurrentWidget(win.mixing)  # showing the tab renders the matrix
+        result = win.mixing.result
+        qtbot.mouseClick(win.mixing.matrix, Qt.MouseButton.LeftButton,
+                         pos=win.mixing.matrix.cell_rect(0, 1).center())
+        # earlier renders (model opened, directions found) may still arrive: wait for this one
+        qtbot.waitUntil(lambda: win.motif.last_result is not None
+                        and win.motif.last_result.request.mix == win.vm.state.mix != (), timeout=TIMEOUT)
+        shown = win.motif.last_result
+        assert shown.request.seeds == (2,) and shown.request.mix[0].seed == 7
+        assert np.array_equal(shown.images[0], result.cells[0, 1])
+        assert win.undo_action.isEnabled()
+    finally:
+        assert win.shutdown()
