@@ -33,3 +33,15 @@ def test_winograd_weight_shape_and_identity_kernel():
     assert torch.allclose(y[:, 0], x[:, 0], atol=1e-6)
     assert torch.allclose(y[:, 1, 1:, 1:], x[:, 1, :-1, :-1], atol=1e-6)
     assert y[:, 1, 0].abs().max() < 1e-6  # the zero-padded row (Winograd rounding only)
+
+
+@pytest.mark.parametrize("band_bytes", [1, 3000])
+def test_winograd_in_bands_with_remainder(monkeypatch, band_bytes):
+    from batikstudio.core.nets import fast_conv
+
+    monkeypatch.setattr(fast_conv, "_BAND_BYTES", band_bytes)  # 1 tile row per band / uneven bands
+    x = torch.randn(2, 4, 10, 12)
+    weight = torch.randn(3, 4, 3, 3)
+    ref = F.conv2d(x, weight, padding=1)
+    y = winograd_conv3x3(to_nhwc(x), winograd_weight(weight))
+    assert (y - ref).abs().max() < 1e-4 * ref.abs().max()

@@ -3,9 +3,10 @@
 :func:`winograd_conv3x3` is an exact reformulation of a 3x3 correlation with padding 1 (zero
 or circular), differences are float rounding only: Winograd F(2x2, 3x3) needs 16
 multiplications per 2x2 output tile instead of 36, done as 16 matrix products
-``[tiles, Cin] @ [Cin, Cout]``. It beats oneDNN's direct conv when there are many channels
-(>= 256) and loses to it on wide, thin maps, where the tile transforms dominate. (A polyphase
-rewrite of the upsampling transposed conv was measured too and was not faster than oneDNN.)
+``[tiles, Cin] @ [Cin, Cout]``, in bands of tile rows that keep the transformed tiles
+cache-sized. It beats oneDNN's direct conv from about 128 channels and loses to it on wide,
+thin maps, where the tile transforms dominate. (A polyphase rewrite of the upsampling
+transposed conv was measured too and was not faster than oneDNN.)
 
 Activations are ``[N, H, W, C]`` contiguous tensors (the memory of a channels-last NCHW
 tensor): ``x.permute(0, 2, 3, 1)`` of a channels-last tensor is such a view, and outputs are
@@ -22,6 +23,10 @@ __all__ = ["to_nhwc", "winograd_conv3x3", "winograd_weight"]
 # Winograd F(2, 3) filter transform G (4x3); the data transform B^T and output transform A^T are
 # written out as additions below.
 _G = torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+
+# Bytes of transformed tiles per band (about an L2/L3 share on the 2-core target machine).
+_BAND_BYTES = 4 * 2 ** 20
 
 
 def to_nhwc(x: torch.Tensor) -> torch.Tensor:
@@ -45,6 +50,27 @@ def _pad_nhwc(x: torch.Tensor, top: int, bottom: int, left: int, right: int, cir
     return x[:, rows][:, :, cols]
 
 
+def _winograd_band(xb: torch.Tensor, u: torch.Tensor, out: torch.Tensor) -> None:
+    """One band: padded input rows ``[N, 2*tb+2, W+2, I]`` -> ``out [N, tb, 2, tw, 2, O]``."""
+    n, tb, tw, o = out.shape[0], out.shape[1], out.shape[3], out.shape[5]
+    c, w = xb.shape[3], 2 * out.shape[3]
+    r = [xb[:, k:k + 2 * tb:2] for k in range(4)]  # rows 2i+k: [N, tb, W+2, I]
+    rows = (r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3])  # B^T d
+    v = xb.new_empty([4, 4, n, tb, tw, c])
+    for a, t in enumerate(rows):  # (B^T d) B
+        col = [t[:, :, k:k + w:2] for k in range(4)]
+        torch.sub(col[0], col[2], out=v[a, 0])
+        torch.add(col[1], col[2], out=v[a, 1])
+        torch.sub(col[2], col[1], out=v[a, 2])
+        torch.sub(col[1], col[3], out=v[a, 3])
+    m = torch.bmm(v.view(16, n * tb * tw, c), u).view(4, 4, n, tb, tw, o)
+    s0 = m[0] + m[1] + m[2]  # A^T M: [4, N, tb, tw, O]
+    s1 = m[1] - m[2] - m[3]
+    for p, s in enumerate((s0, s1)):  # (A^T M) A
+        torch.add(s[0] + s[1], s[2], out=out[:, :, p, :, 0])
+        torch.sub(s[1] - s[2], s[3], out=out[:, :, p, :, 1])
+
+
 def winograd_conv3x3(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None = None,
                      circular: bool = False) -> torch.Tensor:
     """3x3 correlation with padding 1 via Winograd F(2x2, 3x3).
@@ -62,22 +88,12 @@ def winograd_conv3x3(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None
     o = u.shape[2]
     th, tw = h // 2, w // 2
     xp = _pad_nhwc(x, 1, 1, 1, 1, circular)  # [N, H+2, W+2, I]
-    r = [xp[:, k:k + h:2] for k in range(4)]  # rows 2i+k: [N, th, W+2, I]
-    rows = (r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3])
-    v = x.new_empty([4, 4, n, th, tw, c])
-    for a, t in enumerate(rows):
-        col = [t[:, :, k:k + w:2] for k in range(4)]
-        torch.sub(col[0], col[2], out=v[a, 0])
-        torch.add(col[1], col[2], out=v[a, 1])
-        torch.sub(col[2], col[1], out=v[a, 2])
-        torch.sub(col[1], col[3], out=v[a, 3])
-    m = torch.bmm(v.view(16, n * th * tw, c), u).view(4, 4, n, th, tw, o)
-    s0 = m[0] + m[1] + m[2]  # [4, N, th, tw, O]
-    s1 = m[1] - m[2] - m[3]
     out = x.new_empty([n, th, 2, tw, 2, o])
-    for p, s in enumerate((s0, s1)):
-        torch.add(s[0] + s[1], s[2], out=out[:, :, p, :, 0])
-        torch.sub(s[1] - s[2], s[3], out=out[:, :, p, :, 1])
+    # Work in bands of tile rows so the transformed tiles stay cache-sized.
+    band = max(1, min(th, _BAND_BYTES // (16 * n * tw * max(c, o) * x.element_size())))
+    for i0 in range(0, th, band):
+        tb = min(band, th - i0)
+        _winograd_band(xp[:, 2 * i0: 2 * (i0 + tb) + 2], u, out[:, i0:i0 + tb])
     out = out.view(n, h, w, o)
     if bias is not None:
         out += bias
