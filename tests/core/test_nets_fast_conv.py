@@ -35,7 +35,7 @@ def test_winograd_weight_shape_and_identity_kernel():
     assert y[:, 1, 0].abs().max() < 1e-6  # the zero-padded row (Winograd rounding only)
 
 
-@pytest.mark.parametrize("band_bytes", [1, 3000])
+@pytest.mark.parametrize("band_bytes", [1, 7000])
 def test_winograd_in_bands_with_remainder(monkeypatch, band_bytes):
     from batikstudio.core.nets import fast_conv
 
