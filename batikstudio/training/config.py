@@ -95,8 +95,10 @@ class TrainConfig:
         g_kwargs: overrides of :class:`GeneratorConfig` fields for scratch runs.
         d_kwargs: overrides of :class:`DiscriminatorConfig` fields for scratch runs.
         tileable: train the generator with wrap-around padding (seamless tiles).
-        fast_path: use the training fast paths (non-fused modulated convolutions,
-            channels-last, one G forward per iteration); ``False`` follows the NVlabs loop.
+        fast_path: the fast CPU path: the nets' plain-convolution synthesis, and one G forward
+            plus one D pass over the fakes shared by G's and D's losses (simultaneous
+            updates). ``False`` follows the NVlabs loop (G step, then D step on a second batch
+            from the updated G, reference grouped / upfirdn convolutions).
     """
 
     data: str = ""
