@@ -19,7 +19,7 @@ import logging
 import weakref
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from batikstudio.errors import BatikError
 from batikstudio.jobs import BaseContext, Cancelled, Job
@@ -97,14 +97,17 @@ class _Worker(QThread):
 class TaskRunner(QObject):
     """Runs one task at a time on a QThread; starting a new one cancels the old one.
 
-    Connect to :attr:`signals` of the returned object (QObject methods only). ``finished``
-    of a superseded task is never delivered: its signals object is disconnected.
+    Connect to :attr:`signals` of the returned object (QObject methods only). The thread
+    starts on the next turn of the event loop, so connections made right after ``start``
+    always see every signal, even from a job that fails at once. ``finished`` of a superseded
+    task is never delivered: its signals object is disconnected.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._worker: _Worker | None = None
         self._old: list[_Worker] = []
+        self._pending: list[_Worker] = []
 
     def start(self, job: Job, request: Any) -> JobSignals:
         self.cancel()
@@ -112,12 +115,22 @@ class TaskRunner(QObject):
         worker = _Worker(job, request, QtContext(signals))
         worker.finished.connect(self._reap)
         self._worker = worker
-        worker.start()
+        self._pending.append(worker)
+        QTimer.singleShot(0, self._launch)
         return signals
+
+    @Slot()
+    def _launch(self) -> None:
+        pending, self._pending = self._pending, []
+        for worker in pending:
+            if worker.ctx.cancelled:
+                continue  # superseded or shut down before it began: never start it
+            worker.start()
 
     @property
     def running(self) -> bool:
-        return self._worker is not None and self._worker.isRunning()
+        w = self._worker
+        return w is not None and (w.isRunning() or w in self._pending)
 
     def cancel(self) -> None:
         """Cancel the task in flight and silence its signals."""

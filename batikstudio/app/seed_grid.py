@@ -49,7 +49,8 @@ class SeedGridModel(QAbstractListModel):
         self.count = PAGE
         self.pixmaps: dict[int, QPixmap] = {}
         self.favourites: set[int] = set()
-        self._placeholder = QPixmap(16, 16)
+        # the placeholder has the thumbnail size: the view sizes every item from it
+        self._placeholder = QPixmap(SeedGridView.THUMB, SeedGridView.THUMB)
         self._placeholder.fill(QColor("#d8cfbd"))
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
