@@ -36,8 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "recolour the style to the content's colours first")
     p.add_argument("--iterations", default=None,
                    help="gatys steps per scale, coarse to fine, e.g. 100,50 (default 100,50)")
-    p.add_argument("--style-weight", type=float, default=None, help="gatys style weight (default 1)")
+    p.add_argument("--style-weight", type=float, default=None, help="gatys style weight (default 3; higher = more pattern, less content)")
     p.add_argument("--content-weight", type=float, default=None, help="gatys content weight (default 1)")
+    p.add_argument("--style-scale", type=float, default=None,
+                   help="gatys: style image size relative to the result (default 0.5; larger = "
+                   "bigger pattern elements)")
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=None, help="gatys optimiser")
     p.add_argument("--strength", type=float, default=1.0,
                    help="fast: 0 = content's own style, 1 = full style (default 1)")
@@ -74,7 +77,7 @@ def build_request(args: argparse.Namespace, content: np.ndarray, style: np.ndarr
     overrides: dict = {}
     if args.iterations is not None:
         overrides["iterations"] = _parse_iterations(args.iterations)
-    for name in ("style_weight", "content_weight", "optimizer"):
+    for name in ("style_weight", "content_weight", "style_scale", "optimizer"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if overrides.get("optimizer") == "adam" and "learning_rate" not in overrides:
@@ -105,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
              "weights": args.weights.name if args.weights else "bundled"}
     if request.method == "gatys":
         entry.update(iterations=list(request.gatys.iterations), style_weight=request.gatys.style_weight,
-                     content_weight=request.gatys.content_weight, optimizer=request.gatys.optimizer)
+                     content_weight=request.gatys.content_weight, style_scale=request.gatys.style_scale,
+                     optimizer=request.gatys.optimizer)
     else:
         entry["strength"] = request.strength
     prov["filters"] = [*prov.get("filters", []), entry]

