@@ -110,18 +110,6 @@ class Conv2dLayer(torch.nn.Module):
         return ops.bias_act(x, b, act=self.activation, gain=act_gain, clamp=act_clamp)
 
 
-def _fast_conv(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor, up: int, circular: bool) -> torch.Tensor:
-    """Plain (ungrouped) conv for the fast path: 3x3 same-size, or up=2 transposed + FIR."""
-    k = w.shape[-1]
-    if up == 1:
-        if k == 1:
-            return F.conv2d(x, w)
-        if circular:
-            return F.conv2d(ops.pad_circular(x, k // 2), w)
-        return F.conv2d(x, w, padding=k // 2)
-    return ops.conv2d_resample(x, w, f, up=up, padding=k // 2, circular=circular)
-
-
 def modulated_conv2d(
     x: torch.Tensor,
     weight: torch.Tensor,
@@ -132,9 +120,8 @@ def modulated_conv2d(
     demodulate: bool = True,
     fused_modconv: bool = True,
     circular: bool = False,
-    fast: bool = False,
 ) -> torch.Tensor:
-    """StyleGAN2 modulated convolution (padding ``k // 2``).
+    """StyleGAN2 modulated convolution (padding ``k // 2``), the NVlabs arrangement.
 
     ``w' = W * s`` per input channel, optionally demodulated per output channel by
     ``rsqrt(sum(w'^2) + 1e-8)``; noise is added after the conv.
@@ -147,11 +134,8 @@ def modulated_conv2d(
         up: 1 or 2 (transposed conv + FIR).
         resample_filter: ``[4, 4]`` FIR filter for ``up=2``.
         demodulate: apply demodulation.
-        fused_modconv: straightforward path only: one grouped conv (True) or scale-conv-scale.
+        fused_modconv: one grouped conv (True) or scale-conv-scale (False).
         circular: periodic input (seamless tiling).
-        fast: CPU-friendly path; ignores ``fused_modconv``: batch 1 folds the styles into the
-            weight and runs one plain conv, larger batches scale the activations around a
-            plain conv with the shared weight. Same maths.
 
     Returns:
         ``[N, Cout, H*up, W*up]`` in ``x.dtype``.
@@ -164,7 +148,7 @@ def modulated_conv2d(
         # NVlabs pre-normalisation against float16 overflow (cancels out under demodulation).
         weight = weight * (1 / math.sqrt(cin * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True))
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
-    fold = (n == 1) if fast else fused_modconv
+    fold = fused_modconv
     w = dcoefs = None
     if demodulate or fold:
         w = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, O, I, k, k]
@@ -175,24 +159,17 @@ def modulated_conv2d(
 
     if not fold:
         x = x * styles.to(x.dtype).reshape(n, -1, 1, 1)
-        wx = weight.to(x.dtype)
-        if fast:
-            x = _fast_conv(x, wx, resample_filter, up, circular)
-        else:
-            x = ops.conv2d_resample(x, wx, resample_filter, up=up, padding=kw // 2, circular=circular)
+        x = ops.conv2d_resample(x, weight.to(x.dtype), resample_filter, up=up, padding=kw // 2, circular=circular)
         if demodulate:
             x = x * dcoefs.to(x.dtype).reshape(n, -1, 1, 1)
         if noise is not None:
             x = x + noise.to(x.dtype)
         return x
 
-    if fast:  # n == 1: a plain conv with the folded weight
-        x = _fast_conv(x, w[0].to(x.dtype), resample_filter, up, circular)
-    else:
-        x = x.reshape(1, -1, *x.shape[2:])
-        x = ops.conv2d_resample(x, w.reshape(-1, cin, kh, kw).to(x.dtype), resample_filter, up=up,
-                                padding=kw // 2, groups=n, circular=circular)
-        x = x.reshape(n, -1, *x.shape[2:])
+    x = x.reshape(1, -1, *x.shape[2:])
+    x = ops.conv2d_resample(x, w.reshape(-1, cin, kh, kw).to(x.dtype), resample_filter, up=up,
+                            padding=kw // 2, groups=n, circular=circular)
+    x = x.reshape(n, -1, *x.shape[2:])
     if noise is not None:
         x = x + noise.to(x.dtype)
     return x
@@ -233,6 +210,11 @@ class SynthesisLayer(torch.nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", fused_modconv: bool = True,
                 gain: float = 1.0, noise_gain: float = 1.0, circular: bool = False,
                 fast: bool = False) -> torch.Tensor:
+        """``x [N, Cin, R/up, R/up]``, ``w [N, w_dim]`` -> ``[N, Cout, R, R]``.
+
+        ``gain`` scales the output (and the clamp), ``noise_gain`` the noise; ``fast`` selects
+        the CPU-friendly arrangement (same maths), otherwise NVlabs' ``fused_modconv`` choice.
+        """
         if noise_mode not in ("random", "const", "none"):
             raise ValueError(f"noise_mode must be 'random', 'const' or 'none', got {noise_mode!r}")
         in_res = self.resolution // self.up
