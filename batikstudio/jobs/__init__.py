@@ -146,12 +146,15 @@ def run_inline(job: Job, request: Any, ctx: JobContext | None = None) -> Any:
 class TerminalProgress:
     """A minimal progress bar on a text stream, for the CLI (``on_progress`` callback)."""
 
-    def __init__(self, label: str, stream: Any = None, min_interval: float = 0.1) -> None:
+    def __init__(self, label: str, stream: Any = None, min_interval: float | None = None) -> None:
         import sys
 
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
-        self.min_interval = min_interval
+        isatty = getattr(self.stream, "isatty", None)
+        self.interactive = bool(isatty and isatty())
+        # a log file gets a line every 10 s, a terminal a redraw every 0.1 s
+        self.min_interval = min_interval if min_interval is not None else (0.1 if self.interactive else 10.0)
         self._last = 0.0
         self._start = time.monotonic()
 
@@ -168,7 +171,9 @@ class TerminalProgress:
             text = f"\r{self.label} [{bar:<30}] {done:g}/{total:g} {elapsed:5.1f}s"
         else:
             text = f"\r{self.label} {done:g} {elapsed:5.1f}s"
+        if not self.interactive:
+            text = text.lstrip("\r") + "\n"
         self.stream.write(text)
-        if final:
+        if final and self.interactive:
             self.stream.write("\n")
         self.stream.flush()
