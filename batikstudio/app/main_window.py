@@ -95,6 +95,8 @@ class MainWindow(QMainWindow):
         edit.addAction(redo)
         edit.addSeparator()
         self._action(edit, "Toggle &favourite", QKeySequence("F"), self.toggle_favourite)
+        edit.addSeparator()
+        self._action(edit, "&Preferences…", QKeySequence.StandardKey.Preferences, self.open_settings)
         self.undo_action, self.redo_action = undo, redo
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
@@ -103,6 +105,35 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    @Slot()
+    def open_settings(self) -> None:
+        """Preferences dialog (non-blocking); changes apply when it is accepted."""
+        from batikstudio.app.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self)
+        dialog.setObjectName("settingsDialog")
+        dialog.accepted.connect(self._apply_settings)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    @Slot()
+    def _apply_settings(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from batikstudio.app.theme import apply_theme
+        from batikstudio.runtime import configure_threads
+
+        settings = QSettings()
+        configure_threads(int(settings.value("threads", 1)))
+        apply_theme(QApplication.instance(), str(settings.value("theme", "light")))
+        device = str(settings.value("device", "cpu"))
+        self.library.refresh()
+        if device != self.session.device:
+            self.session.device = device
+            self.device_label.setText(f"device: {device}")
+            if self.session.model is not None:
+                self.open_model(str(self.session.model.path))
 
     # -- model -----------------------------------------------------------------------------
 

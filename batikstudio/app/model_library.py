@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
 )
 
-from batikstudio.paths import BUNDLED_MODELS, user_models_dir
+from batikstudio.paths import BUNDLED_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,9 @@ class ModelLibrary(QWidget):
         self.refresh()
 
     def folders(self) -> list[tuple[str, Path]]:
-        return [("bundled", BUNDLED_MODELS), ("my models", user_models_dir())]
+        from batikstudio.app.settings_dialog import models_folder
+
+        return [("bundled", BUNDLED_MODELS), ("my models", Path(models_folder(self.settings)))]
 
     def recent(self) -> list[str]:
         value = self.settings.value(RECENT_KEY, [])

@@ -117,3 +117,21 @@ def test_open_nvlabs_style_pickle_that_is_hostile(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.error_dialog is not None and window.error_dialog.isVisible(), timeout=TIMEOUT)
     assert "os.system" in window.error_dialog.text() or "system" in window.error_dialog.text()
     assert not (tmp_path / "pwned").exists()
+
+
+def test_preferences_apply_theme_threads_and_folder(qtbot, window, tmp_path):
+    import torch
+    from PySide6.QtWidgets import QApplication
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "other.safetensors").write_bytes(window.session.model.path.read_bytes())
+    window.open_settings()
+    dialog = window.settings_dialog
+    dialog.theme.setCurrentText("dark")
+    dialog.threads.setValue(1)
+    dialog.folder.setText(str(folder))
+    dialog.accept()
+    assert "#1f2a44" in QApplication.instance().styleSheet()
+    assert torch.get_num_threads() == 1
+    assert any("other" in window.library.list.item(i).text() for i in range(window.library.list.count()))
