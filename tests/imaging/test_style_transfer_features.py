@@ -195,7 +195,7 @@ def test_models_dir_holds_attribution():
     assert Path(default_models_dir() / BUNDLED_FILE).stat().st_size < 60 * 2**20
 
 
-@pytest.mark.parametrize("module", ["features", "colour", "gatys"])
+@pytest.mark.parametrize("module", ["features", "colour", "gatys", "fast", "job"])
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -203,3 +203,11 @@ def test_docstring_examples(module):
     mod = importlib.import_module(f"batikstudio.imaging.style_transfer.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "vgg19-dcbb9e9d.pth"
+    torch.save(_fake_torchvision_state("conv1_2"), path)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(WeightsMissingError, match="not a readable PyTorch weights file"):
+        load_torchvision_vgg(path)

@@ -101,7 +101,10 @@ class FastStylizer:
         ``strength`` in [0, 1] interpolates the style vector between the content's own (0) and
         the style's (1), as in Ghiasi et al.
 
-        >>> # FastStylizer(models_dir).stylize(photo, cloth, (256, 256)).shape == (256, 256, 3)
+        >>> from batikstudio.imaging.style_transfer.features import default_models_dir
+        >>> grey, dark = np.full((32, 48, 3), 128, np.uint8), np.zeros((64, 64, 3), np.uint8)
+        >>> FastStylizer(default_models_dir()).stylize(grey, dark, (32, 48)).shape
+        (32, 48, 3)
         """
         _check(content, "content")
         if not 0.0 <= strength <= 1.0:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -211,7 +212,9 @@ def load_torchvision_vgg(path: str | os.PathLike[str], arch: str = "vgg19",
         raise WeightsMissingError(_missing_vgg19_message(path))
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or unsafe files
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, AttributeError) as exc:
+        # weights_only refuses every pickled global that is not a tensor/container (UnpicklingError);
+        # corrupt or truncated zips raise RuntimeError / EOFError
         raise WeightsMissingError(f"{path}: not a readable PyTorch weights file ({exc})") from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]

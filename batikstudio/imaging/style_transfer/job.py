@@ -100,7 +100,11 @@ def stylize(request: StyleTransferRequest, ctx: JobContext) -> np.ndarray:
         BatikError: ``fast`` without onnxruntime installed.
         Cancelled: if ``ctx`` is cancelled (Gatys checks before every optimiser step).
 
-    >>> # stylize(StyleTransferRequest(motif, cloth, size=256), InlineContext()).shape[2] == 3
+    >>> from batikstudio.jobs import InlineContext
+    >>> img = np.full((32, 32, 3), 128, np.uint8)
+    >>> request = StyleTransferRequest(img, img, size=16, gatys=GatysConfig(iterations=(1,)))
+    >>> stylize(request, InlineContext()).shape
+    (16, 16, 3)
     """
     out_hw = fit_size(request.content.shape[:2], request.size)
     content, style = request.content, request.style
