@@ -11,7 +11,18 @@ import sys
 from pathlib import Path
 
 HOME_ENV = "BATIKSTUDIO_HOME"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _project_root() -> Path:
+    """Folder holding ``models/`` and ``resources/``: the repository root, or in a PyInstaller
+    bundle (``sys.frozen``) the bundle's data folder ``sys._MEIPASS``."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        return Path(bundle).resolve()
+    return Path(__file__).resolve().parents[1]
+
+
+PROJECT_ROOT = _project_root()
 BUNDLED_MODELS = PROJECT_ROOT / "models"
 
 
