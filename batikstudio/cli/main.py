@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_train",
     "cmd_motifs",
     "cmd_calligraphy",
+    "cmd_metrics",
 )
 
 
