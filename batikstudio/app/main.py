@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from batikstudio import __version__
+from batikstudio.paths import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(PROJECT_ROOT / "resources" / "icons" / "batikstudio-256.png")))
+    app.setDesktopFileName("batikstudio")  # Wayland: match resources/linux/batikstudio.desktop
     return app
 
 
