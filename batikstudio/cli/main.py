@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cmd_motifs",
     "cmd_calligraphy",
     "cmd_metrics",
+    "cmd_doctor",
 )
 
 
