@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,7 +175,7 @@ def load_effnet_lite0(path: str | Path | None = None, device: torch.device | str
         raise WeightsMissingError(f"EfficientNet-Lite0 weights not found: {path}. {INSTALL_HINT}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, OSError, ValueError, EOFError) as exc:
+    except (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingError) as exc:
         raise WeightsMissingError(f"{path.name}: not a readable torch state dict ({exc})") from exc
     if not isinstance(state, dict):
         raise WeightsMissingError(f"{path.name}: expected a state dict, found {type(state).__name__}")

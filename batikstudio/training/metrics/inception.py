@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -197,7 +198,7 @@ def expected_inception_shapes() -> dict[str, tuple[int, ...]]:
 
 
 def _missing_message(where: str) -> str:
-    return (f"FID/KID need the Inception weights file {INCEPTION_FILE} (about 91 MB, SHA-256 starting "
+    return (f"FID/KID need the Inception weights file {INCEPTION_FILE} (SHA-256 starting "
             f"{INCEPTION_SHA256_PREFIX}) from {INCEPTION_SOURCE}; {where}. Download it yourself and pass "
             f"--inception FILE, set {INCEPTION_ENV}=FILE, or put it in {data_dir() / 'weights'}. "
             "Without it, use the weight-free 'swd' or 'fd-effnet' metrics")
@@ -253,7 +254,7 @@ def load_fid_inception(path: str | os.PathLike[str] | None = None,
     file = find_inception_weights(path)
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
-    except (RuntimeError, OSError, ValueError, EOFError) as exc:
+    except (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingError) as exc:
         raise WeightsMissingError(f"{file.name}: not a readable torch state dict ({exc})") from exc
     state = _check_state(state, file.name)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()

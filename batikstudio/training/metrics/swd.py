@@ -236,5 +236,5 @@ def swd_from_descriptors(real: list[torch.Tensor], fake: list[torch.Tensor], res
         if b.shape[0] > n:
             b = b[torch.randperm(b.shape[0], generator=gen)[:n]]
         out[f"swd_{res}"] = 1e3 * sliced_wasserstein(a, b, config.dir_repeats, config.dirs_per_repeat, gen)
-    out["swd"] = sum(out[f"swd_{r}"] for r in resolutions) / len(resolutions)
-    return out
+    mean = sum(out.values()) / len(out)
+    return {"swd": mean, **out}
