@@ -1,0 +1,15 @@
+"""Entry script of the packaged application: the ``batikstudio`` command (no command = the app).
+
+PyInstaller freezes this file; everything else comes from the ``batikstudio`` package.
+``freeze_support`` lets the frozen executable act as a ``multiprocessing`` child (data loaders
+in training use worker processes).
+"""
+
+import multiprocessing
+import sys
+
+from batikstudio.cli.main import main
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    sys.exit(main())
