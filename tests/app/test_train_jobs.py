@@ -1,0 +1,80 @@
+"""The trainer panel's jobs and the torchrun command line (no Qt)."""
+
+import argparse
+import sys
+
+import pytest
+
+from batikstudio.app.train_jobs import (
+    ExportRequest, TrainPlan, export_job, options_not_passed, resume_plan, torchrun_command, train_cli_args,
+    training_job,
+)
+from batikstudio.cli import cmd_train
+from batikstudio.io.dataset import DatasetBuildRequest, DatasetCheckRequest
+from batikstudio.io.modelfile import read_model_meta
+from batikstudio.jobs import RecordingContext
+from batikstudio.training.config import DiffusionConfig, TrainConfig, TrainTick
+
+TINY_G = dict(z_dim=16, w_dim=16, mapping_layers=2, channel_base=128, channel_max=16)
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser()
+    cmd_train.register(parser.add_subparsers())
+    return parser.parse_args(argv)
+
+
+def test_cli_args_give_back_the_same_config():
+    cfg = TrainConfig(data="d.zip", resolution=32, batch=8, total_kimg=12.5, loss="wasserstein", gp="wgan-gp",
+                      r1_gamma=0.5, pl_weight=2.0, style_mixing_prob=0.5, lr=0.0015, ema_kimg=2.0,
+                      augment="diffaugment", augment_ops=("translation",), augment_wrap=False, ada_target=0.7,
+                      diffusion=DiffusionConfig(enabled=True, ts_dist="uniform", t_max=500), conditional=True,
+                      mirror=True, freeze_d=2, tileable=True, mixed_precision=False, fast_path=False,
+                      device="cuda", seed=3, kimg_per_tick=0.5, snapshot_ticks=4, keep_last=2,
+                      start="base.pkl", g_kwargs=dict(TINY_G, mapping_lr_multiplier=0.1))
+    plan = TrainPlan(config=cfg, run_dir="/runs/r1", gpus=4)
+    cmd = torchrun_command(plan, python="/usr/bin/python3")
+    assert cmd[:8] == ["/usr/bin/python3", "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "4",
+                       "-m", "batikstudio"]
+    args = _parse(cmd[8:])
+    assert args.data == "d.zip" and args.out == "/runs/r1"
+    assert cmd_train.build_config(args) == cfg
+    assert options_not_passed(cfg) == []
+
+
+def test_defaults_round_trip_and_unpassable_options_are_named():
+    cfg = TrainConfig(data="d.zip")
+    assert cmd_train.build_config(_parse(["train", "--data", "d.zip", "--out", "r"] + train_cli_args(cfg))) == cfg
+    odd = cfg.replace(ema_rampup=None, sample_seeds=(1, 2), diffusion=DiffusionConfig(enabled=True, t_min=5),
+                      g_kwargs={"num_fp16_res": 0})
+    assert options_not_passed(odd) == ["diffusion", "ema_rampup", "g_kwargs.num_fp16_res", "sample_seeds"]
+
+
+def test_resume_command_and_bad_gpu_count():
+    plan = TrainPlan(config=TrainConfig(total_kimg=50), run_dir="/runs/r1", resume=True, gpus=2)
+    assert torchrun_command(plan, "py")[-5:] == ["train", "--resume", "/runs/r1", "--kimg", "50"]
+    with pytest.raises(ValueError):
+        torchrun_command(TrainPlan(config=TrainConfig(), run_dir="r", gpus=0))
+    assert torchrun_command(plan)[0] == sys.executable
+
+
+def test_training_job_builds_the_data_set_trains_resumes_and_exports(tmp_path):
+    from batikstudio.motifs.jobs import MotifDatasetRequest, make_motif_dataset
+
+    src = tmp_path / "motifs"
+    make_motif_dataset(MotifDatasetRequest(dst=str(src), count=8, res=16), RecordingContext())
+    run = tmp_path / "run"
+    cfg = TrainConfig(data=str(run / "dataset.zip"), resolution=16, batch=4, total_kimg=0.008, kimg_per_tick=0.004,
+                      snapshot_ticks=1, g_kwargs=TINY_G, sample_seeds=(0, 1), device="cpu", augment="none")
+    build = DatasetBuildRequest(DatasetCheckRequest(str(src), res=16), cfg.data)
+    ctx = RecordingContext()
+    result = training_job(TrainPlan(cfg, str(run), build), ctx)
+    assert (run / "dataset.zip").is_file() and result.kimg == pytest.approx(0.008)
+    assert any("preparing the data set" in s for s in ctx.status_log)
+    assert [p.kimg for p in ctx.partials if isinstance(p, TrainTick)] == [0.004, 0.008]  # no previews
+    longer = resume_plan(str(run))
+    longer = TrainPlan(longer.config.replace(total_kimg=0.012), longer.run_dir, resume=True)
+    assert training_job(longer, RecordingContext()).kimg == pytest.approx(0.012)
+    out = export_job(ExportRequest(str(run), str(tmp_path / "lib" / "mine.safetensors"), "mine"), RecordingContext())
+    meta = read_model_meta(out)
+    assert meta.name == "mine" and meta.training["kimg"] == pytest.approx(0.012)
