@@ -325,7 +325,10 @@ class MotifView(QWidget):
         if st.directions and self.directions is None:
             st = replace(st, directions=())
         res = self.model_obj.G_ema.img_resolution
-        req = st.request(out_size=max(32, res // 2) if quick and res >= 128 else None,
+        # while dragging: stop synthesis one block early (a quarter of the work), shown at
+        # full size; the full render follows when the drag pauses
+        quick_res = res // 2 if quick and res >= 32 else None
+        req = st.request(out_size=res if quick_res else None, max_resolution=quick_res,
                          directions_count=self.directions.count if self.directions else 16)
         self._submitted_at = time.perf_counter()
         self.runner.submit(MotifRenderRequest(self.model_obj, req, self.directions, quick))

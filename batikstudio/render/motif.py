@@ -53,12 +53,14 @@ class MotifState:
                 return m.seed
         return None
 
-    def request(self, out_size: int | None = None, directions_count: int = 16) -> RenderRequest:
+    def request(self, out_size: int | None = None, directions_count: int = 16,
+                max_resolution: int | None = None) -> RenderRequest:
         return RenderRequest(
             seeds=(self.seed,), class_index=self.class_index, psi=self.psi, cutoff=self.cutoff,
             noise_mode=self.noise_mode, noise_gain=self.noise_gain, mix=self.mix,
             directions=self.directions, direction_layers=self.direction_layers,
             directions_count=directions_count, tileable=self.tileable, out_size=out_size,
+            max_resolution=max_resolution,
         )
 
     def to_dict(self) -> dict[str, Any]:

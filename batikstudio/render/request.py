@@ -57,6 +57,8 @@ class RenderRequest:
         directions_seed / directions_samples / directions_count: identify the PCA.
         tileable: render with wrap-around padding (seamless tiles).
         out_size: resize the result to this many pixels square (None = native).
+        max_resolution: quick preview: stop synthesis at this block resolution (the skip
+            image so far, a blurrier version of the same motif); None = full render.
     """
 
     seeds: tuple[int, ...] = (0,)
@@ -74,6 +76,7 @@ class RenderRequest:
     directions_count: int = 16
     tileable: bool = False
     out_size: int | None = None
+    max_resolution: int | None = None
 
     def __post_init__(self) -> None:
         if not self.seeds:
@@ -114,6 +117,7 @@ class RenderRequest:
             "directions_count": self.directions_count,
             "tileable": self.tileable,
             "out_size": self.out_size,
+            "max_resolution": self.max_resolution,
         }
 
     @classmethod
@@ -142,6 +146,7 @@ class RenderRequest:
                 directions_count=int(d.get("directions_count", 16)),
                 tileable=bool(d.get("tileable", False)),
                 out_size=None if d.get("out_size") is None else int(d["out_size"]),
+                max_resolution=None if d.get("max_resolution") is None else int(d["max_resolution"]),
             )
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"render settings are malformed: {exc}") from exc

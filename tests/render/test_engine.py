@@ -135,3 +135,15 @@ def test_motif_state_roundtrip_and_edits():
     assert st.with_direction(2, 0).directions == ()
     assert st.with_mix("coarse", None).mix == ()
     assert st.request().seeds == (4,)
+
+
+def test_quick_preview_stops_early_and_resembles_the_full_render():
+    G = tiny_generator(res=32)
+    full = render(FakeModel(G), RenderRequest(seeds=(2,))).images[0].astype(float)
+    quick = render(FakeModel(G), RenderRequest(seeds=(2,), max_resolution=16)).images[0]
+    assert quick.shape == (16, 16, 3)
+    up = render(FakeModel(G), RenderRequest(seeds=(2,), max_resolution=16, out_size=32)).images[0]
+    assert up.shape == (32, 32, 3)
+    other = render(FakeModel(G), RenderRequest(seeds=(9,))).images[0].astype(float)
+    # the preview is closer to its own full render than to another seed's
+    assert np.abs(up - full).mean() < np.abs(up - other).mean()

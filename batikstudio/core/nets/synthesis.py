@@ -156,7 +156,7 @@ class SynthesisNetwork(torch.nn.Module):
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const", noise_gain=None, tileable: bool = False,
                 fast: bool = True, fused_modconv: bool | None = None, force_fp32: bool = False,
-                dtype: torch.dtype | None = None) -> torch.Tensor:
+                dtype: torch.dtype | None = None, max_resolution: int | None = None) -> torch.Tensor:
         """Render images from W.
 
         Args:
@@ -172,9 +172,13 @@ class SynthesisNetwork(torch.nn.Module):
             dtype: feature-map dtype for every block, fast path only: ``torch.bfloat16`` is
                 about twice as fast on CPUs with native bf16 (AVX512-BF16, AMX) and differs
                 from float32 by about 1e-2; None = float32 (fp16 blocks on CUDA).
+            max_resolution: stop after the block at this resolution and return the image
+                accumulated so far (a quick low-resolution preview of the same motif). Only
+                the 'skip' architecture has such images; others ignore it.
 
         Returns:
-            ``[N, img_channels, R, R]`` float32, roughly in [-1, 1] (not clamped).
+            ``[N, img_channels, R, R]`` float32, roughly in [-1, 1] (not clamped); R is
+            ``max_resolution`` when it stopped early.
 
         Raises:
             ValueError: on a bad ``ws`` shape, noise mode, ``noise_gain`` length or dtype.
@@ -205,6 +209,8 @@ class SynthesisNetwork(torch.nn.Module):
             chunks = new_chunks
             w_idx += block.num_conv
             g_idx += block.num_conv
+            if max_resolution is not None and res >= max_resolution and chunks[0][1] is not None:
+                break
         imgs = [img for _, img, _ in chunks]
         return imgs[0] if len(imgs) == 1 else torch.cat(imgs)
 
