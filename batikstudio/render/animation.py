@@ -29,12 +29,12 @@ import torch.nn.functional as F
 
 from batikstudio import __version__
 from batikstudio.core import latents
-from batikstudio.core.directions import LatentDirections, apply_directions
+from batikstudio.core.directions import LatentDirections
 from batikstudio.errors import ExportError
 from batikstudio.imaging.animation import write_animation
 from batikstudio.io.atomic import atomic_write_text
 from batikstudio.jobs import JobContext
-from batikstudio.render.engine import compute_ws, to_uint8
+from batikstudio.render.engine import compute_ws, to_uint8, ws_from_z
 from batikstudio.render.motif import MotifState
 from batikstudio.render.request import RenderRequest
 
@@ -76,28 +76,6 @@ def _directions_for(directions: Any, req: RenderRequest) -> LatentDirections | N
     if callable(directions) and not isinstance(directions, LatentDirections):
         return directions(req)
     return directions
-
-
-def _ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor,
-               directions: LatentDirections | None) -> torch.Tensor:
-    """Same edits as :func:`compute_ws`, from a given z [1, z_dim] instead of a seed."""
-    device = z.device
-    c = latents.class_vector(G.c_dim, req.class_index, 1, device)
-    w_avg = G.mapping.w_avg
-    ws = latents.truncate(G.mapping(z, c), w_avg, req.psi, req.cutoff)
-    res = G.img_resolution
-    for mix in req.mix:
-        cls = mix.class_index if mix.class_index is not None else req.class_index
-        dz = latents.seeds_to_z([mix.seed], G.z_dim, device)
-        dc = latents.class_vector(G.c_dim, cls, 1, device)
-        donor = latents.truncate(G.mapping(dz, dc), w_avg, req.psi, req.cutoff)
-        ws = latents.mix_styles(ws, donor, latents.resolve_layers(mix.layers, res))
-    if req.directions:
-        if directions is None:
-            raise ValueError("a keyframe moves along latent directions but none were computed")
-        layers = None if req.direction_layers is None else latents.resolve_layers(req.direction_layers, res)
-        ws = apply_directions(ws, directions, dict(req.directions), layers)
-    return ws
 
 
 def _same_settings(a: RenderRequest, b: RenderRequest) -> bool:
@@ -179,9 +157,9 @@ def interpolation_frames(
             ws = latents.interpolate_keys(ws_keys, point, "w")
         else:
             z = latents.interpolate_keys(z_keys, point, "z")
-            ws = _ws_from_z(G, reqs[i], z, dirs[i])
+            ws = ws_from_z(G, reqs[i], z, dirs[i])
             if point.t > 0 and not _same_settings(reqs[i], reqs[j]):
-                ws = latents.lerp(ws, _ws_from_z(G, reqs[j], z, dirs[j]), point.t)
+                ws = latents.lerp(ws, ws_from_z(G, reqs[j], z, dirs[j]), point.t)
         img = _synthesize(G, ws, reqs[i], reqs[j], point.t)
         yield to_uint8(_resize(img, size))[0]
 

@@ -38,9 +38,13 @@ def _device_of(G: torch.nn.Module) -> torch.device:
 
 def compute_ws(G: torch.nn.Module, req: RenderRequest, seeds, directions: LatentDirections | None) -> torch.Tensor:
     """The edited ws [len(seeds), num_ws, w_dim] for ``seeds`` under ``req``."""
-    device = _device_of(G)
-    z = latents.seeds_to_z(seeds, G.z_dim, device)
-    c = latents.class_vector(G.c_dim, req.class_index, len(seeds), device)
+    return ws_from_z(G, req, latents.seeds_to_z(seeds, G.z_dim, _device_of(G)), directions)
+
+
+def ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor, directions: LatentDirections | None) -> torch.Tensor:
+    """The edited ws [N, num_ws, w_dim] for latents ``z`` [N, z_dim] under ``req`` (its seeds unused)."""
+    device = z.device
+    c = latents.class_vector(G.c_dim, req.class_index, z.shape[0], device)
     w_avg = G.mapping.w_avg
     ws = latents.truncate(G.mapping(z, c), w_avg, req.psi, req.cutoff)
     res = G.img_resolution
