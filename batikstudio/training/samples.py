@@ -9,27 +9,18 @@ import numpy as np
 import torch
 
 from batikstudio.core.latents import seeds_to_z
+from batikstudio.imaging.grid import image_grid
 
 
 def tile_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
-    """Tile NHWC uint8 images row-major into one HWC image, ``cols`` wide (default ~sqrt N).
+    """Tile NHWC uint8 images row-major into one HWC image with no padding (see image_grid).
 
     >>> tile_grid(np.zeros((6, 4, 4, 3), np.uint8)).shape
     (8, 12, 3)
     """
-    if images.ndim != 4:
-        raise ValueError(f"expected images [N, H, W, C], got shape {images.shape}")
-    n, h, w, c = images.shape
-    cols = cols or int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    grid = np.zeros((rows * h, cols * w, c), np.uint8)
-    for k in range(n):
-        r, q = divmod(k, cols)
-        grid[r * h:(r + 1) * h, q * w:(q + 1) * w] = images[k]
-    return grid
+    return image_grid(images, cols=cols, pad=0, pad_value=0)
 
 
-@torch.no_grad()
 def sample_grid(G: torch.nn.Module, seeds: Sequence[int], c_dim: int, device: torch.device,
                 chunk: int = 16) -> np.ndarray:
     """Render ``seeds`` (NVlabs latents) with constant noise; classes cycle 0..c_dim-1.
