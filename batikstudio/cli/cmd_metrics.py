@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from batikstudio.jobs import InlineContext, TerminalProgress
@@ -45,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise ValueError(f"--batch must be at least 1, got {args.batch}")
     names = parse_metric_names(args.metrics)
-    options = replace(MetricOptions(), inception=str(args.inception) if args.inception else None,
-                      batch_size=args.batch, seed=args.seed)
+    options = MetricOptions(inception=str(args.inception) if args.inception else None,
+                            batch_size=args.batch, seed=args.seed)
     req = EvaluateRequest(model=str(args.model), data=str(args.data), metrics=names, num=args.num,
                           device=args.device, options=options)
     progress = TerminalProgress("metrics", stream=sys.stderr)

@@ -361,6 +361,8 @@ def evaluate(request: EvaluateRequest, ctx: JobContext | None = None) -> Evaluat
     ds = open_dataset(request.data)
     ctx.status(f"computing {', '.join(names)}")
     values = compute_metrics(names, ds, model, request.num, request.num, device, ctx, request.options)
+    seconds = time.perf_counter() - start
+    log.info("%s vs %s: %s in %.1f s", request.model, request.data, values, seconds)
     return EvaluateResult(values=values, metrics=names, num_real=min(request.num, len(ds)), num_fake=request.num,
-                          seconds=time.perf_counter() - start, model_sha256=model.sha256, model=str(request.model),
+                          seconds=seconds, model_sha256=model.sha256, model=str(request.model),
                           data=str(request.data))
