@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--direction-layers", default=None, help="limit directions to a W range")
     p.add_argument("--tileable", action="store_true", help="render a seamless tile (wrap padding)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                   help="bfloat16 is about 2x faster on CPUs with native bf16; float32 is exact (default)")
     p.add_argument("--from-image", type=Path, default=None,
                    help="regenerate the image whose provenance is embedded in this PNG")
     out = p.add_mutually_exclusive_group()
@@ -80,6 +82,7 @@ def build_request(args: argparse.Namespace, class_labels: list[str]):
         directions=tuple(_parse_direction(d) for d in args.direction),
         direction_layers=args.direction_layers,
         tileable=args.tileable,
+        precision=args.precision,
     )
 
 

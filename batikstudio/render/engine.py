@@ -67,6 +67,8 @@ def _synthesize(G, ws: torch.Tensor, req: RenderRequest, seeds) -> torch.Tensor:
     kwargs = dict(noise_mode=req.noise_mode, noise_gain=req.noise_gain, tileable=req.tileable)
     if req.max_resolution is not None:
         kwargs["max_resolution"] = req.max_resolution
+    if req.precision == "bfloat16":
+        kwargs["dtype"] = torch.bfloat16
     if req.noise_mode != "random":
         return G.synthesis(ws, **kwargs)
     # random noise stays reproducible: one image at a time, seeded by its noise seed

@@ -10,6 +10,7 @@ import numpy as np
 from batikstudio import __version__
 
 NOISE_MODES = ("const", "random", "none")
+PRECISIONS = ("float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class RenderRequest:
         out_size: resize the result to this many pixels square (None = native).
         max_resolution: quick preview: stop synthesis at this block resolution (the skip
             image so far, a blurrier version of the same motif); None = full render.
+        precision: ``float32`` (exact, the default) or ``bfloat16`` (about twice as fast on
+            CPUs with native bf16; pixels differ by a few levels).
     """
 
     seeds: tuple[int, ...] = (0,)
@@ -77,8 +80,11 @@ class RenderRequest:
     tileable: bool = False
     out_size: int | None = None
     max_resolution: int | None = None
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}: use {' or '.join(PRECISIONS)}")
         if not self.seeds:
             raise ValueError("a render request needs at least one seed")
         if self.noise_mode not in NOISE_MODES:
@@ -118,6 +124,7 @@ class RenderRequest:
             "tileable": self.tileable,
             "out_size": self.out_size,
             "max_resolution": self.max_resolution,
+            "precision": self.precision,
         }
 
     @classmethod
@@ -147,6 +154,7 @@ class RenderRequest:
                 tileable=bool(d.get("tileable", False)),
                 out_size=None if d.get("out_size") is None else int(d["out_size"]),
                 max_resolution=None if d.get("max_resolution") is None else int(d["max_resolution"]),
+                precision=str(d.get("precision", "float32")),
             )
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"render settings are malformed: {exc}") from exc

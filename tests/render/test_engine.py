@@ -147,3 +147,13 @@ def test_quick_preview_stops_early_and_resembles_the_full_render():
     other = render(FakeModel(G), RenderRequest(seeds=(9,))).images[0].astype(float)
     # the preview is closer to its own full render than to another seed's
     assert np.abs(up - full).mean() < np.abs(up - other).mean()
+
+
+def test_bfloat16_precision_is_close_and_recorded():
+    G = tiny_generator(res=16)
+    exact = render(FakeModel(G), RenderRequest(seeds=(1,))).images[0].astype(int)
+    fast = render(FakeModel(G), RenderRequest(seeds=(1,), precision="bfloat16"))
+    assert np.abs(fast.images[0].astype(int) - exact).mean() < 8
+    assert fast.provenance(0)["render"]["precision"] == "bfloat16"
+    with pytest.raises(ValueError, match="precision"):
+        RenderRequest(precision="int8")
