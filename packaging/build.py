@@ -88,6 +88,22 @@ def strip_torch_libraries(app: Path) -> int:
     return saved
 
 
+def make_readable(app: Path) -> int:
+    """Give everyone read access (files written atomically, such as bundled models, can be
+    mode 0600, which would break an install shared by several users). Returns files changed."""
+    changed = 0
+    for dirpath, _dirs, files in os.walk(app):
+        for p in [Path(dirpath)] + [Path(dirpath) / f for f in files]:
+            if p.is_symlink():
+                continue
+            mode = p.stat().st_mode
+            want = mode | 0o444 | (0o111 if p.is_dir() else 0)
+            if want != mode:
+                p.chmod(want)
+                changed += 1
+    return changed
+
+
 def run_pyinstaller(dist: Path, work: Path, mp4: bool) -> None:
     env = dict(os.environ, BATIKSTUDIO_BUILD_MP4="1" if mp4 else "0")
     cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
@@ -117,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     run_pyinstaller(args.dist, args.work, args.mp4)
     app = args.dist / APP_NAME
+    print(f"made {make_readable(app)} files readable by everyone")
     if sys.platform.startswith("linux"):
         print(f"stripped torch's libraries: {strip_torch_libraries(app) / 2**20:.0f} MiB less")
         add_linux_integration(app)
