@@ -80,6 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("batikstudio: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # output piped into a program that stopped reading (``| head``): not an error
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
