@@ -9,6 +9,8 @@ Cancel; it writes the animation plus a ``.json`` provenance sidecar.
 
 from __future__ import annotations
 
+import importlib.util
+
 import logging
 from pathlib import Path
 from typing import Any
@@ -120,6 +122,9 @@ class AnimatePanel(QWidget):
         self.gif_button.clicked.connect(self._on_export_gif)
         self.mp4_button = QPushButton("Export MP4…", self)
         self.mp4_button.clicked.connect(self._on_export_mp4)
+        if importlib.util.find_spec("imageio_ffmpeg") is None:
+            self.mp4_button.setEnabled(False)
+            self.mp4_button.setToolTip("MP4 needs the video extra: pip install 'batikstudio[video]'")
         self.export_bar = JobBar(self)
         self.export_bar.finished.connect(self._on_exported)
         self.export_bar.failed.connect(self._on_export_failed)
