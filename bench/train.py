@@ -21,7 +21,7 @@ from batikstudio.training.config import TrainConfig
 from batikstudio.training.data import RealSampler
 from batikstudio.training.distributed import DistInfo
 from batikstudio.training.networks import build_scratch, scratch_configs
-from batikstudio.training.step import Trainer
+from batikstudio.training.step import Trainer, cpu_has_native_bf16
 
 NVLABS_S_PER_ITER = 2.88
 
@@ -38,8 +38,9 @@ class RandomImages:
         return self.imgs[i], -1
 
 
-def time_trainer(fast: bool, args: argparse.Namespace) -> float:
+def time_trainer(fast: bool, args: argparse.Namespace, cpu_bf16: bool = False) -> float:
     cfg = TrainConfig(batch=args.batch, augment="diffaugment", fast_path=fast, device="cpu", r1_interval=16,
+                      cpu_bf16=cpu_bf16,
                       g_kwargs=dict(z_dim=256, w_dim=256, mapping_layers=2, channel_base=4096,
                                     channel_max=args.cmax, num_fp16_res=0, conv_clamp=None))
     ds = RandomImages(256, args.res)
@@ -70,8 +71,11 @@ def main() -> None:
     print(f"torch {torch.__version__}, {threads} thread(s), {args.res} px, batch {args.batch}, cmax {args.cmax}")
     straight = time_trainer(False, args)
     fast = time_trainer(True, args)
-    for name, s in (("straightforward", straight), ("fast path", fast)):
-        print(f"{name:16s} {s:6.2f} s/iteration  {args.batch / s:6.1f} img/s")
+    rows = [("straightforward", straight), ("fast path", fast)]
+    if cpu_has_native_bf16():
+        rows.append(("fast + cpu bf16", time_trainer(True, args, cpu_bf16=True)))
+    for name, s in rows:
+        print(f"{name:16s} {s:6.2f} s/iteration  {args.batch / s:6.1f} img/s  {straight / s:5.2f}x")
     print(f"fast / straightforward speed-up: {straight / fast:.2f}x")
     print(f"fast vs NVlabs loop ({NVLABS_S_PER_ITER} s/it, 2 cores, batch 16): {NVLABS_S_PER_ITER / fast:.2f}x")
 

@@ -55,6 +55,8 @@ def register(subparsers: Any) -> None:
     t.add_argument("--freeze-d", type=int, default=0, help="freeze the first N blocks of D")
     t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")
     t.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    t.add_argument("--cpu-bf16", action="store_true",
+                   help="bfloat16 autocast on CPUs with native bf16 (~1.8x faster; float32 weights)")
     t.add_argument("--straight", action="store_true", help="NVlabs-like loop instead of the fast path")
     n = p.add_argument_group("networks (scratch runs)")
     n.add_argument("--z-dim", type=int)
@@ -89,7 +91,8 @@ def build_config(args: argparse.Namespace):
         augment=args.augment, augment_ops=ops, augment_wrap=not args.no_wrap, ada_target=args.ada_target,
         diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
         conditional=args.cond, mirror=args.mirror, freeze_d=args.freeze_d, tileable=args.tileable,
-        mixed_precision=not args.no_amp, fast_path=not args.straight, device=args.device, seed=args.seed,
+        mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
+        device=args.device, seed=args.seed,
         kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,
         g_kwargs=_g_kwargs(args))
 

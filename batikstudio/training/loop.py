@@ -93,6 +93,11 @@ class _Run:
         stored = self.folder.read_config()
         if request.config.total_kimg > stored.total_kimg:
             stored = stored.replace(total_kimg=request.config.total_kimg)
+        if request.config.cpu_bf16 and not stored.cpu_bf16:
+            # a speed option may be switched on when resuming (the run is then no longer
+            # bit-identical to an uninterrupted float32 run)
+            log.info("resuming with bfloat16 autocast on the CPU")
+            stored = stored.replace(cpu_bf16=True)
         return stored
 
     # -- setup ----------------------------------------------------------------------------
