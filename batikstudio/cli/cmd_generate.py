@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--psi", type=float, default=1.0, help="truncation psi (1 = none; 0.7 is typical)")
     p.add_argument("--cutoff", type=int, default=None, help="truncate only the first N ws")
     p.add_argument("--class", dest="class_index", default=None,
-                   help="class index or name, for conditional models")
+                   help="class index or name, for conditional models; 'all' with --grid: one row per class")
     p.add_argument("--noise", choices=("const", "random", "none"), default="const", help="noise mode")
     p.add_argument("--noise-strength", type=float, default=1.0,
                    help="multiplier of every layer's noise strength (default 1)")
@@ -95,8 +95,35 @@ def run(args: argparse.Namespace) -> int:
         return _regenerate(args, model)
     if args.out is None and args.grid is None:
         raise ValueError("say where to write: --out DIR (one PNG per seed) or --grid FILE")
+    if args.class_index == "all":
+        return _class_rows(args, model)
     req = build_request(args, list(model.class_labels))
     return _generate(args, model, req)
+
+
+def _class_rows(args, model) -> int:
+    """``--class all --grid FILE``: one row per class, one column per seed."""
+    from dataclasses import replace
+
+    from batikstudio.io.provenance import save_image
+    from batikstudio.render.engine import render_grid_image
+
+    if args.grid is None or not model.G_ema.c_dim:
+        raise ValueError("--class all needs --grid FILE and a conditional model")
+    base = build_request(replace_class(args, "0"), list(model.class_labels))
+    rows = [_render(model, replace(base, class_index=k)).images for k in range(model.G_ema.c_dim)]
+    images = np.concatenate(rows)
+    prov = {"kind": "class-grid", "model_sha256": model.sha256, "model_name": _model_name(model),
+            "classes": list(model.class_labels), "render": base.to_dict()}
+    save_image(args.grid, render_grid_image(images, cols=len(base.seeds), pad=2), prov)
+    print(f"wrote {len(rows)} classes x {len(base.seeds)} seeds to {args.grid}")
+    return 0
+
+
+def replace_class(args: argparse.Namespace, value: str) -> argparse.Namespace:
+    copy = argparse.Namespace(**vars(args))
+    copy.class_index = value
+    return copy
 
 
 def _render(model, req):

@@ -72,3 +72,10 @@ def test_generate_garbage_model_file(tmp_path, capsys):
     bad.write_bytes(b"\xff" * 100)
     assert main(["generate", "--model", str(bad), "--grid", str(tmp_path / "g.png")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_generate_class_rows_grid(tmp_path, model_file):
+    grid = tmp_path / "classes.png"
+    assert main(["generate", "--model", str(model_file), "--seeds", "0-2", "--class", "all", "--grid", str(grid)]) == 0
+    assert Image.open(grid).size == (3 * 16 + 2 * 2, 2 * 16 + 2)
+    assert read_provenance(grid)["kind"] == "class-grid"
