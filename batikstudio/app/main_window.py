@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget,
@@ -21,6 +21,7 @@ from batikstudio.app.post_panel import PostPanel
 from batikstudio.app.print_panel import PrintPanel
 from batikstudio.app.seed_grid import SeedGridView
 from batikstudio.app.session import Session
+from batikstudio.app.trainer_panel import TrainerPanel
 from batikstudio.io.favourites import Favourite
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ class MainWindow(QMainWindow):
         self.print_panel = PrintPanel(self)
         self.tabs.addTab(self.post_panel, "Post-processing")
         self.tabs.addTab(self.print_panel, "Print")
+        self.trainer = TrainerPanel(self)
+        self.tabs.addTab(self.trainer, "Training")
+        self.trainer.modelExported.connect(self._on_model_exported)
+        self.recovery_box: QMessageBox | None = None
+        QTimer.singleShot(0, self.offer_recovery)
         self.setCentralWidget(self.tabs)
         self.library = ModelLibrary(self)
         dock = QDockWidget("Library", self)
@@ -98,6 +104,9 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self._action(edit, "&Preferences…", QKeySequence.StandardKey.Preferences, self.open_settings)
         self.undo_action, self.redo_action = undo, redo
+        train = self.menuBar().addMenu("&Train")
+        self.train_action = self._action(train, "&Fine-tune on my images…", QKeySequence("Ctrl+T"),
+                                         self.open_train_wizard)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -229,6 +238,71 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
+    # -- training ---------------------------------------------------------------------------
+
+    @Slot()
+    def open_train_wizard(self):
+        """Open the fine-tuning wizard (non-blocking); its plan starts in the Training tab."""
+        from batikstudio.app.train_wizard import TrainWizard
+
+        wizard = TrainWizard(self)
+        wizard.planReady.connect(self.start_training)
+        wizard.open()
+        self.train_wizard = wizard
+        return wizard
+
+    @Slot(object)
+    def start_training(self, plan: Any) -> None:
+        from batikstudio.errors import BatikError
+
+        try:
+            self.trainer.start(plan)
+        except BatikError as exc:
+            self.show_error(str(exc))
+            return
+        self.tabs.setCurrentWidget(self.trainer)
+
+    @Slot()
+    def offer_recovery(self) -> None:
+        """Offer the newest interrupted training run for resumption (non-blocking)."""
+        runs = self.trainer.registry.interrupted()
+        if not runs or self.trainer.running:
+            return
+        names = "\n".join(f"• {r.name}" for r in runs[:5])
+        box = QMessageBox(QMessageBox.Icon.Question, "Batik Studio",
+                          f"Training was interrupted (the app closed or crashed):\n{names}\n\n"
+                          f"Resume {runs[0].name} from its last snapshot?", QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("recoveryDialog")
+        self.recovery_resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+        self.recovery_forget = box.addButton("Forget these runs", QMessageBox.ButtonRole.DestructiveRole)
+        self.recovery_runs = runs
+        box.buttonClicked.connect(self._on_recovery_answer)
+        box.open()
+        self.recovery_box = box
+
+    @Slot(object)
+    def _on_recovery_answer(self, button: Any) -> None:
+        if button is self.recovery_resume:
+            self.trainer.resume_run(self.recovery_runs[0].run_dir)
+            self.tabs.setCurrentWidget(self.trainer)
+        elif button is self.recovery_forget:
+            for run in self.recovery_runs:
+                self.trainer.registry.set_status(run.run_dir, "stopped")
+
+    @Slot(str)
+    def _on_model_exported(self, path: str) -> None:
+        """Hand-off: the run's model is in the library; open it in the explorer."""
+        self.library.refresh()
+        self.open_model(path)
+
+    def confirm_close_during_training(self) -> bool:
+        """Ask before closing while a run trains (tests replace this)."""
+        answer = QMessageBox.question(
+            self, "Batik Studio", "A training run is going. Stop it and quit? A snapshot is written and "
+            "the run is offered for resumption at the next start.")
+        return answer == QMessageBox.StandardButton.Yes
+
     # -- drag and drop, close -------------------------------------------------------------
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -250,9 +324,13 @@ class MainWindow(QMainWindow):
         ok = self.animate.shutdown() and ok
         ok = self.post_panel.shutdown() and ok
         ok = self.print_panel.shutdown() and ok
+        ok = self.trainer.shutdown() and ok
         return ok
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.trainer.running and not self.confirm_close_during_training():
+            event.ignore()
+            return
         QSettings().setValue("window/geometry", self.saveGeometry())
         self.shutdown()
         super().closeEvent(event)

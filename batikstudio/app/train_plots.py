@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from batikstudio.training.config import TrainTick
 
+_NO_METRIC = "Metric (none for this run yet)"
 _COLOURS = {"G": "#1f5fa8", "D": "#c0392b", "p": "#7d3c98", "T": "#b9770e", "speed": "#117a65", "metric": "#2c3e50"}
 
 
@@ -17,7 +18,7 @@ class TrainPlots(QWidget):
 
     * losses: G and D;
     * augmentation: ADA's p, or the Diffusion-GAN T when the run uses diffusion noise;
-    * speed: kimg per second;
+    * speed: images per second;
     * metric: the first metric of the run (empty until one is evaluated).
     """
 
@@ -30,10 +31,11 @@ class TrainPlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.loss_plot = self._plot(0, 0, "Losses", "loss")
-        self.loss_plot.addLegend(offset=(-4, 4))
+        self.loss_plot.addLegend(offset=(-4, 4), brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999999"),
+                                 labelTextColor="#222222")
         self.strength_plot = self._plot(0, 1, "Augmentation p", "p")
-        self.speed_plot = self._plot(1, 0, "Speed", "kimg/s")
-        self.metric_plot = self._plot(1, 1, "Metric", "")
+        self.speed_plot = self._plot(1, 0, "Speed", "images/s")
+        self.metric_plot = self._plot(1, 1, _NO_METRIC, "")
         self.curves = {
             "G": self.loss_plot.plot([], [], pen=pg.mkPen(_COLOURS["G"], width=2), name="G"),
             "D": self.loss_plot.plot([], [], pen=pg.mkPen(_COLOURS["D"], width=2), name="D"),
@@ -53,6 +55,8 @@ class TrainPlots(QWidget):
         if unit:
             plot.setLabel("left", unit)
         plot.setMouseEnabled(x=False, y=False)
+        for side in ("bottom", "left"):
+            plot.getAxis(side).enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
         return plot
 
     def set_diffusion(self, enabled: bool) -> None:
@@ -65,7 +69,7 @@ class TrainPlots(QWidget):
     def clear(self) -> None:
         self.data = {k: ([], []) for k in self.curves}
         self.metric_name = ""
-        self.metric_plot.setTitle("Metric")
+        self.metric_plot.setTitle(_NO_METRIC)
         for curve in self.curves.values():
             curve.setData([], [])
 
@@ -82,7 +86,7 @@ class TrainPlots(QWidget):
         self._append("G", tick.kimg, tick.losses.get("G"))
         self._append("D", tick.kimg, tick.losses.get("D"))
         self._append("strength", tick.kimg, tick.diffusion_T if self.diffusion else tick.augment_p)
-        self._append("speed", tick.kimg, tick.kimg_per_s)
+        self._append("speed", tick.kimg, tick.kimg_per_s * 1000)
         if tick.metrics:
             name = self.metric_name or next(iter(tick.metrics))
             if not self.metric_name:

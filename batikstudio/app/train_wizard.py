@@ -229,6 +229,7 @@ class StartPage(QWizardPage):
         if self.bundled_box.count() == 0:
             self.bundled.setEnabled(False)
             self.bundled.setText("A bundled model (none installed)")
+            self.bundled_box.setVisible(False)
         self.bundled_box.currentIndexChanged.connect(self._changed)
         self.file_edit = QLineEdit(self)
         self.file_edit.textChanged.connect(self._changed)
@@ -474,6 +475,7 @@ class FinishPage(QWizardPage):
         lines = [f"start: {cfg.start}", f"{cfg.resolution} px, batch {cfg.batch}, {cfg.total_kimg:g} kimg",
                  f"augmentation: {'Diffusion-GAN noise' if cfg.diffusion.enabled else cfg.augment}, "
                  f"mirror {'on' if cfg.mirror else 'off'}, frozen D blocks {cfg.freeze_d}, lr {cfg.lr:g}",
+                 "conditioned on the families (classes)" if cfg.conditional else "not conditioned on classes",
                  f"device: {cfg.device}" + (f" × {self.wiz.options_page.gpus.value()} GPUs (torchrun)"
                                             if self.wiz.options_page.gpus.value() > 1 else "")]
         est = self.wiz.options_page.estimate

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.job_bar import show_error
 from batikstudio.app.qtjobs import TaskRunner
-from batikstudio.app.recovery import CLOSED, FAILED, FINISHED, STOPPED, RunRegistry, run_complete
+from batikstudio.app.recovery import CLOSED, FAILED, FINISHED, STOPPED, RunRegistry, run_complete, run_progress
 from batikstudio.app.train_jobs import (
     ExportRequest, TrainPlan, export_job, prepare_dataset, resume_plan, torchrun_command, training_job,
 )
@@ -172,8 +172,10 @@ class TrainerPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        """True while a run is training, paused or stopping."""
-        return self.state in (RUNNING, PAUSED, STOPPING)
+        """True while a run is training, paused or stopping (its thread or process still going)."""
+        if self.state == STOPPING:
+            return self.runner.running or self.launcher.running
+        return self.state in (RUNNING, PAUSED)
 
     # -- start ----------------------------------------------------------------------------
     def start(self, plan: TrainPlan) -> None:
@@ -321,10 +323,14 @@ class TrainerPanel(QWidget):
     @Slot(object)
     def _on_finished(self, result: Any) -> None:
         self.last_result = result
+        self.kimg = float(result.kimg)
         self._end(FINISHED, f"Finished at {result.kimg:.3f} kimg.")
 
     @Slot()
     def _on_cancelled(self) -> None:
+        if self.plan is not None and self.plan.gpus == 1:
+            # reports are muted once stopping: the snapshot says where the run ended
+            self.kimg = max(self.kimg, run_progress(self.plan.run_dir)[0])
         self._end(STOPPED, "Stopped; snapshot written." if self._has_snapshot() else "Stopped before a snapshot.")
 
     @Slot(object)
@@ -434,6 +440,9 @@ class TrainerPanel(QWidget):
         if self.plan is not None:
             self.registry.set_status(self.plan.run_dir, CLOSED)
         ok = self.launcher.shutdown(timeout_ms) if self.launcher.running else self.runner.wait(timeout_ms)
+        if ok and self.state == STOPPING:  # the app closes before the stop report is delivered
+            self.runner.cancel()
+            self._set_state(STOPPED)
         return ok
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
