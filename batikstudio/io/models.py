@@ -171,12 +171,14 @@ def is_pickle_file(path: str | os.PathLike[str]) -> bool:
     try:
         with open(path, "rb") as fh:
             head = fh.read(9)
+            size = os.fstat(fh.fileno()).st_size
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot read ({exc.strerror})") from exc
+    # safetensors first: its 8-byte header length may well start with 0x80 (a pickle's mark)
+    if len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") <= size - 8:
+        return False
     if head[:1] == b"\x80" or head[:4] == b"PK\x03\x04":
         return True
-    if len(head) == 9 and head[8:9] == b"{":
-        return False
     return Path(path).suffix.lower() in (".pkl", ".pickle", ".pt", ".pth")
 
 

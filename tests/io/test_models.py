@@ -251,3 +251,17 @@ def test_cli_user_errors_exit_2_with_one_line(tmp_path, sentinel, capsys, case):
         want = "img_resolution must be a power of two"
     assert main(argv) == 2
     assert want in _one_error_line(capsys)
+
+
+def test_safetensors_whose_header_length_starts_with_0x80_is_not_a_pickle(tmp_path):
+    from batikstudio.io.models import is_pickle_file
+
+    header = b'{"__metadata__":{"x":"' + b"y" * (0x4580 - 24) + b'"}}'
+    header = header[:0x4580 - 2] + b"}}"
+    path = tmp_path / "m.safetensors"
+    path.write_bytes((0x4580).to_bytes(8, "little") + header)
+    assert path.read_bytes()[0] == 0x80
+    assert not is_pickle_file(path)
+    pkl = tmp_path / "x.bin"
+    pkl.write_bytes(b"\x80\x04\x95" + b"\x00" * 20)
+    assert is_pickle_file(pkl)
