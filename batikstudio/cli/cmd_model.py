@@ -96,7 +96,11 @@ def run_info(args: argparse.Namespace) -> int:
         d = training["diffusion"]
         lines.append(f"diffusion:    p {d.get('p')}, T {d.get('T')}")
     if "augment" in training:
-        lines.append(f"augment:      {training['augment'].get('kind')} p {training['augment'].get('p')}")
+        aug = training["augment"]
+        if isinstance(aug, dict):  # imported NVlabs ADA state
+            lines.append(f"augment:      {aug.get('kind')} p {aug.get('p')}")
+        else:  # a record written by our trainer
+            lines.append(f"augment:      {aug} p {training.get('augment_p')}")
     prov = meta.provenance
     if prov:
         lines.append("provenance:   " + ", ".join(f"{k} {v}" for k, v in sorted(prov.items())))

@@ -97,7 +97,7 @@ class DatasetReader:
             labels = values.astype(np.int64)
             if labels.min() < 0:
                 raise DatasetError(f"{LABELS_FILE} has negative class labels")
-            names = meta.get("class_names")
+            names = meta.get("class_names", meta.get("classes"))  # "classes": older motif sets
             count = int(labels.max()) + 1
             if not isinstance(names, list) or len(names) < count:
                 names = [str(i) for i in range(count)]

@@ -3,9 +3,9 @@
 Layout (a folder, or the same inside a ``.zip``)::
 
     00000/img00000000.png ... 00000/img00000999.png, 00001/img00001000.png ...
-    dataset.json = {"labels": [["00000/img00000000.png", 3], ...], "classes": ["parang", ...]}
+    dataset.json = {"labels": [["00000/img00000000.png", 3], ...], "class_names": ["parang", ...]}
 
-NVlabs' loader reads ``labels`` and ignores the extra ``classes`` key. Nothing appears at the
+NVlabs' loader reads ``labels`` and ignores the extra ``class_names`` key. Nothing appears at the
 destination until the last file is written: a folder is built under a hidden temporary name
 and renamed; a zip is written to a temporary file and renamed (``io.atomic``). A failure or a
 cancelled job removes the temporary data.
@@ -96,7 +96,7 @@ class DatasetWriter:
         return name
 
     def _publish(self, classes: Sequence[str]) -> None:
-        meta = json.dumps({"labels": self.labels, "classes": list(classes)})
+        meta = json.dumps({"labels": self.labels, "class_names": list(classes)})
         if self._zip is not None:
             self._zip.writestr("dataset.json", meta)
             return

@@ -10,7 +10,7 @@ def test_motifs_command_writes_a_zip_and_refuses_bad_families(tmp_path, capsys):
     dst = tmp_path / "m.zip"
     assert main(["motifs", "--count", "4", "--res", "16", "-o", str(dst),
                  "--families", "kawung,truntum"]) == 0
-    assert read_labels(dst)["classes"] == ["kawung", "truntum"]
+    assert read_labels(dst)["class_names"] == ["kawung", "truntum"]
     assert main(["motifs", "--count", "2", "-o", str(tmp_path / "x"), "--families", "foo"]) == 2
     assert "unknown motif family" in capsys.readouterr().err
 

@@ -84,3 +84,13 @@ def test_bad_data_sets(tmp_path):
         zf.writestr(archive_name(1), encode(Image.fromarray(rgb(0)), "PNG"))
     with pytest.raises(DatasetError, match="no label for"):
         open_dataset(path)
+
+
+def test_motif_dataset_class_names_reach_the_reader(tmp_path):
+    from batikstudio.io.dataset import open_dataset
+    from batikstudio.jobs import RecordingContext
+    from batikstudio.motifs.jobs import MotifDatasetRequest, make_motif_dataset
+
+    dst = tmp_path / "m.zip"
+    make_motif_dataset(MotifDatasetRequest(dst=str(dst), count=4, res=16, families=("kawung", "parang")), RecordingContext())
+    assert open_dataset(dst).class_names == ("kawung", "parang")

@@ -89,7 +89,7 @@ def test_dataset_job_labels_fonts_and_counts_missing(tmp_path):
     meta = read_labels(dst)
     assert res.count == 6 and res.missing == (1, 1)
     assert [c for _, c in meta["labels"]] == [0, 1, 0, 1, 0, 1]
-    assert len(meta["classes"]) == 2 and meta["classes"][0] != meta["classes"][1]
+    assert len(meta["class_names"]) == 2 and meta["class_names"][0] != meta["class_names"][1]
 
 
 def test_dataset_job_limit_cancel_and_errors(tmp_path):

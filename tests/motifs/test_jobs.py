@@ -21,7 +21,7 @@ def test_folder_dataset_layout_labels_and_pixels(tmp_path):
     ctx = RecordingContext()
     res = make_motif_dataset(MotifDatasetRequest(str(dst), count=7, res=32, families=FAMS, seed=5), ctx)
     meta = read_labels(dst)
-    assert meta["classes"] == list(FAMS) and res.count == 7
+    assert meta["class_names"] == list(FAMS) and res.count == 7
     names = [n for n, _ in meta["labels"]]
     assert names == [f"00000/img{i:08d}.png" for i in range(7)]
     assert [c for _, c in meta["labels"]] == [0, 1, 2, 0, 1, 2, 0]  # round-robin, balanced
