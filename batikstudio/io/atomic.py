@@ -36,9 +36,10 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise ExportError(f"cannot write {target}: {exc.strerror}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
-    _apply_umask_mode(tmp, target)
     try:
         yield tmp
+        # after the writer: some (safetensors) replace the file we made with one of their own
+        _apply_umask_mode(tmp, target)
         _fsync_file(tmp)
         os.replace(tmp, target)
         _fsync_dir(folder)

@@ -73,3 +73,14 @@ def test_atomic_write_gets_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_atomic_path_mode_survives_writers_that_recreate_the_file(tmp_path):
+    target = tmp_path / "t.bin"
+    with atomic.atomic_path(target) as tmp:
+        tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
