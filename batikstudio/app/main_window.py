@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from batikstudio.app.animate_panel import AnimatePanel
+from batikstudio.app.favourites_panel import FavouritesPanel
 from batikstudio.app.mixing_panel import MixingPanel
 from batikstudio.app.model_library import MODEL_SUFFIXES, ModelLibrary
 from batikstudio.app.motif_state import MotifViewModel
@@ -63,6 +64,14 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.library)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.favourites_panel = FavouritesPanel(self.session, self.vm, self.library.paths, self)
+        self.favourites_dock = QDockWidget("Favourites", self)
+        self.favourites_dock.setObjectName("favouritesDock")
+        self.favourites_dock.setWidget(self.favourites_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.favourites_dock)
+        self.favourites_panel.favouritesChanged.connect(self._refresh_favourites)
+        self.favourites_panel.errorOccurred.connect(self.show_error)
+        self.favourites_panel.motifOpened.connect(self.show_motif_tab)
         self.device_label = QLabel(f"device: {device}")
         self.time_label = QLabel("")
         self.statusBar().addPermanentWidget(self.time_label)
@@ -104,6 +113,7 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self._action(edit, "&Preferences…", QKeySequence.StandardKey.Preferences, self.open_settings)
         self.undo_action, self.redo_action = undo, redo
+        self.menuBar().addMenu("&View").addAction(self.favourites_dock.toggleViewAction())
         train = self.menuBar().addMenu("&Train")
         self.train_action = self._action(train, "&Fine-tune on my images…", QKeySequence("Ctrl+T"),
                                          self.open_train_wizard)
@@ -181,6 +191,10 @@ class MainWindow(QMainWindow):
         self.vm.edit(replace(self.vm.state, seed=seed), f"seed {seed}")
         self.tabs.setCurrentWidget(self.motif)
 
+    @Slot()
+    def show_motif_tab(self) -> None:
+        self.tabs.setCurrentWidget(self.motif)
+
     @Slot(object)
     def _on_rendered(self, result: Any) -> None:
         self.time_label.setText(f"render {result.seconds * 1000:.0f} ms")
@@ -204,7 +218,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Added to favourites" if added else "Removed from favourites", 3000)
         self._refresh_favourites()
 
+    @Slot()
     def _refresh_favourites(self) -> None:
+        self.favourites_panel.refresh()
         model = self.session.model
         if model is None:
             return
@@ -325,6 +341,7 @@ class MainWindow(QMainWindow):
         ok = self.post_panel.shutdown() and ok
         ok = self.print_panel.shutdown() and ok
         ok = self.trainer.shutdown() and ok
+        ok = self.favourites_panel.shutdown() and ok
         return ok
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
