@@ -27,7 +27,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu,
-    QToolButton, QVBoxLayout, QWidget,
+    QPushButton, QToolButton, QVBoxLayout, QWidget,
 )
 
 from batikstudio.app.imageutil import to_pixmap
@@ -112,19 +112,25 @@ def _placeholder(colour: str, text: str = "") -> QPixmap:
     return pixmap
 
 
-def describe_state(state: dict) -> str:
-    """One short line for a motif state: seed, psi, class, mixing, directions."""
-    parts = [f"seed {state.get('seed', '?')}"]
-    if isinstance(state.get("psi"), (int, float)):
-        parts.append(f"ψ {state['psi']:.2f}")
+def state_lines(state: dict) -> list[str]:
+    """Two short lines for a motif state (they fit beside a thumbnail in a narrow dock):
+    ``seed N``, then ``class · ψ · mixed · edited``."""
+    second = []
     cls = state.get("class", state.get("class_index"))  # MotifState.to_dict names it "class"
     if cls is not None:
-        parts.append(f"class {cls}")
+        second.append(f"class {cls}")
+    if isinstance(state.get("psi"), (int, float)):
+        second.append(f"ψ {state['psi']:.2f}")
     if state.get("mix"):
-        parts.append("mixed")
+        second.append("mixed")
     if state.get("directions"):
-        parts.append("edited")
-    return " · ".join(parts)
+        second.append("edited")
+    return [f"seed {state.get('seed', '?')}"] + ([" · ".join(second)] if second else [])
+
+
+def describe_state(state: dict) -> str:
+    """One line for a motif state, e.g. ``seed 4 · class 2 · ψ 0.50 · mixed``."""
+    return " · ".join(state_lines(state))
 
 
 class FavouritesPanel(QWidget):
@@ -184,14 +190,15 @@ class FavouritesPanel(QWidget):
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setWordWrap(True)
         self.list.setSpacing(2)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.currentItemChanged.connect(self._on_current)
         self.list.itemActivated.connect(self._on_activated)
         self.note = QLineEdit(self)
         self.note.setPlaceholderText("Note (Enter to keep)")
         self.note.editingFinished.connect(self._on_note)
-        self.move_button = QToolButton(self)
-        self.move_button.setText("Move to collection")
-        self.move_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.move_button = QPushButton("Move to…", self)
+        self.move_button.setToolTip("Move this motif to another collection")
         self.move_menu = QMenu(self.move_button)
         self.move_menu.aboutToShow.connect(self._fill_move_menu)
         self.move_menu.triggered.connect(self._on_move_action)
@@ -203,6 +210,7 @@ class FavouritesPanel(QWidget):
         actions.addStretch(1)
         self.info = QLabel("Double-click a motif to open it.", self)
         self.info.setWordWrap(True)
+        self.setMinimumWidth(220)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -211,6 +219,10 @@ class FavouritesPanel(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(actions)
         layout.addWidget(self.info)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        # wide enough for a thumbnail and two short lines beside it; may shrink to the minimum
+        return QSize(280, super().sizeHint().height())
 
     # -- reading the store -----------------------------------------------------------------
 
@@ -278,7 +290,7 @@ class FavouritesPanel(QWidget):
 
     def _make_item(self, fav: Favourite) -> QListWidgetItem:
         mine = fav.model_sha256 == self._open_sha()
-        lines = [describe_state(fav.state)]
+        lines = state_lines(fav.state)
         if not mine:
             lines.append(f"model: {fav.model_name}")
         if self.current_collection() is None and fav.collection != DEFAULT_COLLECTION:

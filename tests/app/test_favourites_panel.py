@@ -82,7 +82,7 @@ def test_collections_and_notes_persist_across_restart(qtbot, window, tiny_model_
         names = [p2.collection_box.itemData(i) for i in range(p2.collection_box.count())]
         assert names == [None, DEFAULT_COLLECTION, "Empty for now", "Parang rusak"]
         p2.select_collection("Parang rusak")
-        assert p2.list.count() == 1 and _item_texts(p2)[0].startswith("seed 7 · ψ 0.50 · class 1")
+        assert p2.list.count() == 1 and _item_texts(p2)[0].startswith("seed 7\nclass 1 · ψ 0.50")
         p2.select_collection(DEFAULT_COLLECTION)
         assert p2.list.count() == 1 and "for the sarong" in _item_texts(p2)[0]
         p2.list.setCurrentRow(0)
@@ -217,4 +217,4 @@ def test_thumbnail_job_without_qt(tiny_model_file):
 
 
 def test_describe_state():
-    assert describe_state({"seed": 4, "psi": 0.5, "class": 2, "mix": [1]}) == "seed 4 · ψ 0.50 · class 2 · mixed"
+    assert describe_state({"seed": 4, "psi": 0.5, "class": 2, "mix": [1]}) == "seed 4 · class 2 · ψ 0.50 · mixed"
