@@ -98,7 +98,13 @@ def test_delete_collection_moves_motifs_back_and_remove(qtbot, window):
     a = _keep(window, MotifState(seed=1, class_index=0))
     b = _keep(window, MotifState(seed=2, class_index=0))
     panel.select(a)
-    panel.move_selected("Kawung")
+    panel.ask_name = lambda *args: "Kawung"
+    panel.move_menu.aboutToShow.emit()  # the button's menu: every collection, then "New collection…"
+    actions = {act.text(): act for act in panel.move_menu.actions() if act.text()}
+    assert list(actions) == [DEFAULT_COLLECTION, "New collection…"]
+    assert not actions[DEFAULT_COLLECTION].isEnabled()  # where it already is
+    actions["New collection…"].trigger()
+    assert window.session.favourites.get(a.key).collection == "Kawung"
     panel.select_collection("Kawung")
     panel.delete_button.click()
     assert panel.current_collection() == DEFAULT_COLLECTION
