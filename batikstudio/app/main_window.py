@@ -68,7 +68,9 @@ class MainWindow(QMainWindow):
         self.favourites_dock = QDockWidget("Favourites", self)
         self.favourites_dock.setObjectName("favouritesDock")
         self.favourites_dock.setWidget(self.favourites_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.favourites_dock)
+        # below the library, so the central views keep their width on a laptop screen
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.favourites_dock)
+        self.splitDockWidget(dock, self.favourites_dock, Qt.Orientation.Vertical)
         self.favourites_panel.favouritesChanged.connect(self._refresh_favourites)
         self.favourites_panel.errorOccurred.connect(self.show_error)
         self.favourites_panel.motifOpened.connect(self.show_motif_tab)
@@ -221,6 +223,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _refresh_favourites(self) -> None:
         self.favourites_panel.refresh()
+        self.animate.refresh_favourites()
         model = self.session.model
         if model is None:
             return
