@@ -78,6 +78,7 @@ def messy_files() -> dict[str, bytes]:
         "parang/rotated.jpg": exif_rotated_jpeg(),
         "parang/truncated.jpg": jpeg[: len(jpeg) // 2],
         "parang/garbage.png": bytes(rng.integers(0, 256, 300, dtype=np.uint8)),
+        "parang/empty.png": b"",
         "parang/notes.txt": b"batik notes",
         "parang/tiny.png": encode(Image.new("RGB", (4, 4), "white"), "PNG"),
         "parang/bomb.png": bomb_png(20000),
@@ -89,6 +90,7 @@ def messy_files() -> dict[str, bytes]:
 EXPECTED_SKIPS = {
     "parang/truncated.jpg": SkipReason.TRUNCATED,
     "parang/garbage.png": SkipReason.CORRUPT,
+    "parang/empty.png": SkipReason.CORRUPT,
     "parang/notes.txt": SkipReason.NOT_IMAGE,
     "parang/tiny.png": SkipReason.TOO_SMALL,
     "parang/bomb.png": SkipReason.TOO_LARGE,
@@ -140,7 +142,7 @@ def test_check_reports_every_file_with_its_reason(messy):
     assert len(report.previews) == 6 and report.previews[0].shape == (RES, RES, 3)
     assert [p.source for p in ctx.partials if isinstance(p, DatasetPreview)][0] == "kawung/cmyk.jpg"
     text = report.to_text()
-    assert "kept 6 of 13" in text and "parang/bomb.png: too large" in text
+    assert "kept 6 of 14" in text and "parang/bomb.png: too large" in text
 
 
 def test_check_writes_nothing_and_keeps_pil_globals(messy):
