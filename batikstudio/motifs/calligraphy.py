@@ -100,7 +100,8 @@ class GlyphRenderer:
         if len(ys) == 0:
             return arr[:0, :0], b""
         crop = arr[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-        return crop, crop.tobytes() + bytes(crop.shape)
+        # the shape as text: a byte string of the shape breaks once a side reaches 256 px
+        return crop, crop.tobytes() + f"{crop.shape[0]}x{crop.shape[1]}".encode()
 
     def render(self, ch: str) -> np.ndarray | None:
         """``(res, res)`` uint8, black (0) ink on white (255); ``None`` if the font lacks ``ch``."""

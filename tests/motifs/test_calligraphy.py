@@ -103,3 +103,13 @@ def test_dataset_job_limit_cancel_and_errors(tmp_path):
     with pytest.raises(DatasetError, match="no character"):
         make_calligraphy_dataset(CalligraphyRequest((_latin_font(),), str(tmp_path / "d"),
                                                     chars="永"), RecordingContext())
+
+
+def test_large_glyph_crops_render(tmp_path):
+    """A 128 px render has glyph crops past 255 px at the supersampled size."""
+    from batikstudio.motifs.calligraphy import GlyphRenderer
+
+    cjk = _cjk_font()
+    renderer = GlyphRenderer(cjk or _latin_font(), res=128)
+    img = renderer.render("永" if cjk else "W")
+    assert img is not None and img.shape == (128, 128) and img.min() < 128
