@@ -29,7 +29,7 @@ from batikstudio.imaging.palettes import palette_names
 from batikstudio.imaging.repeat import (
     CREAM, TileLayout, parse_offset, render_repeat, tile_placements,
 )
-from batikstudio.imaging.seamless import make_seamless, seam_score
+from batikstudio.imaging.seamless import drop_pixels, make_seamless, seam_score
 from batikstudio.motifs import FAMILIES, render_motif
 
 FEW = settings(max_examples=30, deadline=None, database=None)
@@ -149,15 +149,15 @@ def test_wax_masks_nest_for_any_colours_palette_and_region_size(img, how, min_re
 # from different copies (or are not neighbours inside the tile): those pairs are the tile
 # boundaries. Group them by boundary segment (one tile-length stretch of one line) and
 # take each segment's mean absolute jump. A seam is a segment whose jump is larger than the
-# jump across the motif's own wrap edges (last row/column next to the first), which is what
-# the same motif shows when it simply repeats; for a seamless motif that wrap jump is no
-# larger than its interior texture (seam_score about 1 or below), so a segment within it is
-# invisible. Block meets that bound exactly; mirror meets it with 0 (every edge pixel is
-# next to its own reflection). Half-drop and half-brick put the shifted edges next to
-# *other* rows of the opposite edge: a motif made seamless for block repeats is only
-# seamless there if it is periodic under the shift, so for those edges the motif is the
-# block-seamless one stacked 1/offset times along the shift (a correct half-drop / brick
-# tile); the unshifted edges are checked on the plain motif too.
+# jump across the tile's own *layout* edges, the pairs that seam_score(tile, layout, offset)
+# compares: last column next to the first (block), next to the first one dropped by
+# offset*H (half-drop; rows likewise for half-brick), or next to its own reflection (mirror,
+# so 0). This pins seam_score to where the renderer really joins copies. The layout edges
+# must then be no rougher than the design: a procedural motif is drawn on a torus, so its
+# block wrap is part of the design; for half-drop / half-brick the tile is the motif after
+# drop-aware make_seamless, whose shifted edge must be no rougher than the roughest line
+# inside the motif or the tile (+1 grey level for rounding). A block-seamless motif laid
+# out as a drop fails that in about a quarter of cases at 24 px (see test_seamless.py).
 
 
 def _source_map(h: int, w: int, layout: TileLayout, cols: int, rows: int, offset: float):
@@ -188,46 +188,71 @@ def _segment_jumps(layout_img: np.ndarray, src_r: np.ndarray, src_c: np.ndarray,
     return {k: float(np.mean(v)) for k, v in groups.items()}
 
 
-def _wrap_jump(tile: np.ndarray, axis: int) -> float:
+def _wrap_jump(tile: np.ndarray, axis: int, layout: TileLayout = TileLayout.BLOCK,
+               offset: float = 0.5) -> float:
+    """Mean |jump| across the tile edges that ``layout`` joins, across ``axis`` (1: x, 0: y)."""
     f = tile.astype(np.float64)
-    edge = np.abs(f[:, 0] - f[:, -1]) if axis == 1 else np.abs(f[0] - f[-1])
-    return float(edge.mean())
+    if f.ndim == 2:
+        f = f[:, :, None]
+    if layout is TileLayout.MIRROR:
+        return 0.0
+    first = f[:, 0] if axis == 1 else f[0]
+    shifted = (axis == 1 and layout is TileLayout.HALF_DROP) or (
+        axis == 0 and layout is TileLayout.HALF_BRICK)
+    if shifted:  # the neighbouring copy is moved along the edge by the drop
+        first = np.roll(first, drop_pixels(first.shape[0], offset), axis=0)
+    last = f[:, -1] if axis == 1 else f[-1]
+    return float(np.abs(last - first).mean())
 
 
-def _assert_no_seam(motif: np.ndarray, layout: TileLayout, offset: float) -> None:
-    k = round(1 / offset)
-    stack = {TileLayout.HALF_DROP: (k, 1, 1), TileLayout.HALF_BRICK: (1, k, 1)}
-    tile = np.tile(motif, stack.get(layout, (1, 1, 1)))
+def _roughest_line(tile: np.ndarray, axis: int) -> float:
+    """The largest mean |jump| between two neighbouring lines inside the tile, across ``axis``."""
+    d = np.abs(np.diff(tile.astype(np.float64), axis=axis))
+    return float(d.mean(axis=tuple(i for i in range(d.ndim) if i != axis)).max())
+
+
+def _assert_no_seam(tile: np.ndarray, layout: TileLayout, offset: float) -> None:
     h, w = tile.shape[:2]
+    # two columns (rows) for the drops: the renderer rounds the k-th shift on its own, so
+    # only the first shifted copy is exactly ``drop_pixels`` away for every tile size
     cols, rows = (2, 3) if layout is TileLayout.HALF_DROP else (3, 2) if layout is TileLayout.HALF_BRICK else (3, 3)
     out = render_repeat(tile, layout, cols=cols, rows=rows, offset=offset)
     src_r, src_c = _source_map(h, w, layout, cols, rows, offset)
     for axis in (0, 1):
-        bound = _wrap_jump(motif, axis) + 1e-9
+        bound = _wrap_jump(tile, axis, layout, offset) + 1e-9
         segments = _segment_jumps(out, src_r, src_c, h, w, axis)
         assert segments, f"{layout.value}: no tile boundaries across axis {axis}"
         worst = max(segments.values())
-        assert worst <= bound, f"{layout.value} 1/{k}: seam {worst:.2f} > wrap {bound:.2f}"
-    # the plain (unstacked) motif: edges along the shift direction still join seamlessly
-    if layout in stack:
-        axis = 0 if layout is TileLayout.HALF_DROP else 1
-        plain = render_repeat(motif, layout, cols=3, rows=3, offset=offset)
-        src_r, src_c = _source_map(*motif.shape[:2], layout, 3, 3, offset)
-        segments = _segment_jumps(plain, src_r, src_c, *motif.shape[:2], axis)
-        assert max(segments.values()) <= _wrap_jump(motif, axis) + 1e-9
+        assert worst <= bound, f"{layout.value} {offset:.2f}: seam {worst:.2f} > wrap {bound:.2f}"
+
+
+def _assert_shifted_edge_smooth(tile: np.ndarray, motif: np.ndarray, layout: TileLayout,
+                                offset: float) -> None:
+    axis = 1 if layout is TileLayout.HALF_DROP else 0
+    edge = _wrap_jump(tile, axis, layout, offset)
+    design = max(_roughest_line(tile, axis), _roughest_line(motif, axis))
+    assert edge <= design + 1.0, f"{layout.value} {offset:.2f}: edge {edge:.2f} > design {design:.2f}"
 
 
 REPEATING = [TileLayout.BLOCK, TileLayout.HALF_DROP, TileLayout.HALF_BRICK, TileLayout.MIRROR]
+DROPS = (TileLayout.HALF_DROP, TileLayout.HALF_BRICK)
 
 
-@settings(max_examples=25, deadline=None, database=None)
+@settings(max_examples=30, deadline=None, database=None)
 @given(family=st.sampled_from(sorted(FAMILIES)), seed=st.integers(0, 10_000),
-       layout=st.sampled_from(REPEATING), offset=st.sampled_from([1 / 2, 1 / 3]))
-def test_procedural_motif_repeats_without_seams(family, seed, layout, offset):
-    # seamless by construction (drawn on a torus); no seam_score bound here: tambal's patch
-    # grid can fall on the tile edge, where a jump is part of the design, not a seam
+       layout=st.sampled_from(REPEATING), offset=st.sampled_from([1 / 2, 1 / 3]),
+       method=st.sampled_from(["blend", "seam"]))
+def test_procedural_motif_repeats_without_seams(family, seed, layout, offset, method):
+    # seamless by construction (drawn on a torus) for block and mirror; no seam_score bound
+    # here: tambal's patch grid can fall on the tile edge, where a jump is part of the design
     motif = render_motif(family, seed, 24)
-    _assert_no_seam(motif, layout, offset)
+    if layout in DROPS:
+        tile = make_seamless(motif, method, layout=layout, offset=offset)
+        assert tile.shape == motif.shape
+        _assert_shifted_edge_smooth(tile, motif, layout, offset)
+    else:
+        tile = motif
+    _assert_no_seam(tile, layout, offset)
 
 
 @st.composite
@@ -244,12 +269,13 @@ def unseamless_images(draw) -> np.ndarray:
 @given(img=unseamless_images(), method=st.sampled_from(["blend", "seam"]),
        layout=st.sampled_from(REPEATING), offset=st.sampled_from([1 / 2, 1 / 3]))
 def test_make_seamless_output_repeats_without_seams(img, method, layout, offset):
-    tile = make_seamless(img, method)
+    tile = make_seamless(img, method, layout=layout, offset=offset)
     assert tile.shape == img.shape and tile.dtype == np.uint8
     # near-flat tiles have a tiny interior texture, so a ratio is meaningless there: accept a
-    # wrap jump under 2 grey levels instead
-    wrap = max(_wrap_jump(tile, 0), _wrap_jump(tile, 1))
-    assert seam_score(tile) < 2.0 or wrap < 2.0, (seam_score(tile), wrap)
+    # wrap jump under 2 grey levels instead (mirror: judged as the block repair it gets)
+    judged = layout if layout in DROPS else TileLayout.BLOCK
+    wrap = max(_wrap_jump(tile, 0, judged, offset), _wrap_jump(tile, 1, judged, offset))
+    assert seam_score(tile, judged, offset) < 2.0 or wrap < 2.0, (seam_score(tile, judged, offset), wrap)
     _assert_no_seam(tile, layout, offset)
 
 
