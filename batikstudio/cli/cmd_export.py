@@ -6,19 +6,24 @@ settings; vector outputs (``.svg``, ``.pdf``) have one layer per dye. Examples::
     batikstudio export motif.png -o print.tif --layout half-drop --size 21x18in --dpi 150
     batikstudio export motif.png -o cap.png --preset batik-cap --colors 5
     batikstudio export motif.png -o panel.pdf --preset wallpaper-panel --repeat 8in
+    batikstudio export motif.png -o drop.png --layout half-drop --offset 1/3 --seamless seam
+
+Every export prints the tile's seam score for the chosen layout, and warns in one line
+when the seam is plainly visible and no ``--seamless`` step was asked for.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from batikstudio.cli.cmd_filter import read_image, source_provenance
 from batikstudio.errors import ExportError
 from batikstudio.imaging.export import (
-    RASTER_SUFFIXES, VECTOR_SUFFIXES, PrintExportRequest, VectorExportRequest, export_print,
-    export_vector, reduce_to_dyes,
+    RASTER_SUFFIXES, VECTOR_SUFFIXES, PrintExportRequest, SeamCheck, VectorExportRequest,
+    check_seam, export_print, export_vector, reduce_to_dyes,
 )
 from batikstudio.imaging.printsize import (
     DEFAULT_MAX_PIXELS, DPI_PRESETS, FIT_WIDTH_PRESETS, PRESET_SIZES, UNIT_INCHES, PrintSpec,
@@ -57,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "wallpaper/roll presets)")
     p.add_argument("--offset", default="1/2", help="drop / brick offset: 1/2 or 1/3 (default 1/2)")
     p.add_argument("--seamless", choices=SEAMLESS_METHODS, default=None,
-                   help="make the motif seamless first")
+                   help="make the motif seamless first, for the chosen layout and offset "
+                   "(half-drop / half-brick: the edge meets the next copy one drop lower)")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--colors", type=int, default=None,
                      help="reduce to N dye colours and upscale as vectors (crisp edges)")
@@ -130,12 +136,14 @@ def run(args: argparse.Namespace) -> int:
     prov = source_provenance(args.input)
     if suffix in VECTOR_SUFFIXES:
         if args.seamless:
-            image = make_seamless(image, args.seamless)
+            image = make_seamless(image, args.seamless, layout=layout, offset=offset)
+        check = check_seam(image, layout, offset, args.seamless)
         labels, colors = reduce_to_dyes(image, args.colors, args.palette)
         request = VectorExportRequest(
             (args.output,), spec, layout, offset, repeat, fit, background, prov)
         for path in export_vector(labels, colors, request):
             print(path)
+        report_seam(check)
         return 0
     method = args.method or ("vector" if (args.colors or args.palette) else "lanczos")
     request = PrintExportRequest(
@@ -144,8 +152,20 @@ def run(args: argparse.Namespace) -> int:
         palette=args.palette, background=background, sharpen=args.sharpen, provenance=prov,
         max_pixels=parse_pixels(args.max_pixels),
     )
-    ctx = InlineContext(on_progress=TerminalProgress("export"))
+    checks: list[SeamCheck] = []  # printed after the progress bar is done
+    ctx = InlineContext(on_progress=TerminalProgress("export"),
+                        on_partial=lambda r: checks.append(r) if isinstance(r, SeamCheck) else None)
     path = export_print(image, request, ctx)
     w, h = spec.pixel_size
     print(f"{path} ({w} x {h} px, {spec.describe()})")
+    for check in checks:
+        report_seam(check)
     return 0
+
+
+def report_seam(check: SeamCheck) -> None:
+    """Print the seam score line, and the one-line warning on a visible, unrepaired seam."""
+    print(check.describe())
+    warning = check.warning()
+    if warning:
+        print(warning, file=sys.stderr)

@@ -5,6 +5,9 @@
 seamless, upscales it to the repeat size at the print DPI (Lanczos or crisp vector
 re-drawing of dye layers), lays out the repeat, and writes a PNG or TIFF atomically with
 the DPI and provenance embedded. Over-limit sizes are refused before anything is allocated.
+The seamless step knows the layout (a half-drop tile must continue its left edge one drop
+lower); the job reports the tile's seam score for the layout as a :class:`SeamCheck`
+partial result, logs it and stores it in the provenance.
 
 :func:`export_vector` writes the same layout as SVG and/or PDF, one layer per dye.
 
@@ -29,7 +32,7 @@ from batikstudio.imaging.printsize import (
     to_pixels,
 )
 from batikstudio.imaging.repeat import CREAM, TileLayout, iter_paste, tile_placements
-from batikstudio.imaging.seamless import make_seamless
+from batikstudio.imaging.seamless import make_seamless, seam_score
 from batikstudio.imaging.upscale import upscale
 from batikstudio.imaging.vector import VectorPage, layers_to_pdf, layers_to_svg, trace_layers
 from batikstudio.io.atomic import atomic_write_bytes, atomic_write_text
@@ -41,6 +44,70 @@ log = logging.getLogger(__name__)
 DEFAULT_REPEAT_CM = 20.0  # one batik cap
 RASTER_SUFFIXES = {".png": "png", ".tif": "tiff", ".tiff": "tiff"}
 VECTOR_SUFFIXES = (".svg", ".pdf")
+#: a layout seam score above this is a plainly visible seam (the Print tab's verdict agrees)
+SEAM_VISIBLE_ABOVE = 3.0
+
+
+@dataclass(frozen=True)
+class SeamCheck:
+    """How visible the seam is where copies of the exported tile meet.
+
+    Attributes:
+        layout: the repeat layout.
+        offset: drop / brick offset (used by half-drop / half-brick).
+        score: :func:`~batikstudio.imaging.seamless.seam_score` of the tile (after the
+            seamless step, if any) for ``layout``; None for a tile under 4 px a side.
+        seamless: the seamless method that was applied, or None.
+    """
+
+    layout: TileLayout
+    offset: float
+    score: float | None
+    seamless: str | None = None
+
+    @property
+    def visible(self) -> bool:
+        """True when the seam is plainly visible (score over :data:`SEAM_VISIBLE_ABOVE`)."""
+        return self.score is not None and self.score > SEAM_VISIBLE_ABOVE
+
+    def describe(self) -> str:
+        """One line, e.g. ``'seam score (half-drop 1/2): 4.20'``."""
+        name = self.layout.value
+        if self.layout in (TileLayout.HALF_DROP, TileLayout.HALF_BRICK):
+            name += f" {_fraction(self.offset)}"
+        score = "n/a (tile under 4 px)" if self.score is None else f"{self.score:.2f}"
+        done = f" after --seamless {self.seamless}" if self.seamless else ""
+        return f"seam score ({name}){done}: {score}"
+
+    def warning(self) -> str | None:
+        """A one-line warning when no seamless step was chosen and the seam is visible."""
+        if self.seamless or not self.visible:
+            return None
+        return (f"warning: {self.describe()} means a visible seam in this layout; "
+                "add --seamless blend|seam to repair it for the layout")
+
+
+def _fraction(offset: float) -> str:
+    for den in (2, 3, 4):
+        num = round(offset * den)
+        if abs(offset * den - num) < 1e-6:
+            return f"{num}/{den}"
+    return f"{offset:g}"
+
+
+def check_seam(
+    tile: np.ndarray, layout: TileLayout | str, offset: float, seamless: str | None = None
+) -> SeamCheck:
+    """The :class:`SeamCheck` of an HxW(xC) uint8 tile for ``layout`` (logged at INFO).
+
+    >>> check_seam(np.zeros((8, 8), np.uint8), "half-drop", 0.5).describe()
+    'seam score (half-drop 1/2): 1.00'
+    """
+    layout = TileLayout.parse(layout)
+    score = seam_score(tile, layout, offset) if min(tile.shape[:2]) >= 4 else None
+    check = SeamCheck(layout, float(offset), score, seamless)
+    log.info("%s", check.describe())
+    return check
 
 
 @dataclass(frozen=True)
@@ -55,7 +122,8 @@ class PrintExportRequest:
         repeat: repeat width in ``spec.unit`` (None: 20 cm, at most the print width).
         fit_width: round the repeat so a whole number of repeats spans the print width.
         method: upscaling, ``'lanczos'``, ``'vector'``, ``'nearest'`` or ``'bicubic'``.
-        seamless: ``'blend'`` or ``'seam'`` to make the motif seamless first (None: as is).
+        seamless: ``'blend'`` or ``'seam'`` to make the motif seamless for ``layout`` and
+            ``offset`` first (drop-aware for half-drop / half-brick; None: as is).
         n_colors: dyes for the palette reduction that ``'vector'`` needs when no dye layers
             are passed (None: 6, or the palette's size).
         palette: palette name or hex list for that reduction (instead of ``n_colors``).
@@ -147,9 +215,12 @@ def _raster_format(request: PrintExportRequest) -> str:
     return fmt
 
 
-def _print_record(request: PrintExportRequest, size: tuple[int, int], tile_px: tuple[int, int]) -> dict:
+def _print_record(
+    request: PrintExportRequest, size: tuple[int, int], tile_px: tuple[int, int], seam: SeamCheck
+) -> dict:
     spec = request.spec
     return {
+        "seam_score": None if seam.score is None else round(seam.score, 3),
         "layout": TileLayout.parse(request.layout).value, "offset": request.offset,
         "size": [spec.width, spec.height], "unit": spec.unit, "dpi": spec.dpi,
         "repeat": repeat_width(spec, request.repeat, request.fit_width),
@@ -166,6 +237,9 @@ def export_print(
     colors: np.ndarray | None = None,
 ) -> Path:
     """Lay out ``tile`` as a repeat at the requested print size and write it (a job).
+
+    After the optional seamless step the job reports a :class:`SeamCheck` of the tile for
+    the layout with ``ctx.partial`` (the CLI prints it and warns on a visible seam).
 
     Args:
         tile: HxWx3 (or HxW / HxWx4) uint8 motif, at any resolution.
@@ -199,14 +273,14 @@ def export_print(
                           f"{request.max_pixels / 1e6:g} MP limit; choose a smaller repeat")
     ctx.status(f"{request.spec.describe()}: {out_w} x {out_h} px, repeat {tile_px[0]} x {tile_px[1]} px")
     ctx.progress(0, 100)
-    big = _prepare_tile(tile, request, layout, tile_px, labels, colors, ctx)
+    big, seam = _prepare_tile(tile, request, layout, tile_px, labels, colors, ctx)
     ctx.check()
     ctx.progress(30, 100)
     ctx.status(f"laying out {layout.value} repeat")
     out = _render_layout(big, layout, (out_w, out_h), request, ctx)
     ctx.status(f"writing {Path(request.output).name}")
     provenance = dict(request.provenance)
-    provenance["print"] = _print_record(request, (out_w, out_h), tile_px)
+    provenance["print"] = _print_record(request, (out_w, out_h), tile_px, seam)
     ctx.check()
     path = save_image(request.output, out, provenance, dpi=request.spec.dpi)
     ctx.progress(100, 100)
@@ -217,22 +291,26 @@ def export_print(
 def _prepare_tile(
     tile: np.ndarray, request: PrintExportRequest, layout: TileLayout, tile_px: tuple[int, int],
     labels: np.ndarray | None, colors: np.ndarray | None, ctx: JobContext,
-) -> np.ndarray:
+) -> tuple[np.ndarray, SeamCheck]:
     if request.seamless:
         if labels is not None:
             raise ValueError("make the motif seamless before reducing its palette "
                              "(dye layers were given together with seamless)")
-        ctx.status(f"making the motif seamless ({request.seamless})")
-        tile = make_seamless(tile, request.seamless)
+        ctx.status(f"making the motif seamless for a {layout.value} repeat ({request.seamless})")
+        tile = make_seamless(tile, request.seamless, layout=layout, offset=request.offset)
         ctx.check()
+    seam = check_seam(tile, layout, request.offset, request.seamless)
+    ctx.status(seam.describe())
+    ctx.partial(seam)
     if request.method == "vector" and labels is None:
         ctx.status("reducing the palette to dye layers")
         labels, colors = reduce_to_dyes(tile, request.n_colors, request.palette)
         ctx.check()
     ctx.status(f"upscaling {tile.shape[1]} x {tile.shape[0]} -> {tile_px[0]} x {tile_px[1]} "
                f"({request.method})")
-    return upscale(tile, size=tile_px, method=request.method, labels=labels, colors=colors,
-                   sharpen=request.sharpen, wrap=layout is not TileLayout.CENTRE)
+    big = upscale(tile, size=tile_px, method=request.method, labels=labels, colors=colors,
+                  sharpen=request.sharpen, wrap=layout is not TileLayout.CENTRE)
+    return big, seam
 
 
 def _render_layout(

@@ -71,3 +71,40 @@ def test_bad_arguments(motif, tmp_path, capsys, args, message):
     base = ["export", str(motif), "-o", str(tmp_path / "p.png")]
     assert main(base + args) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.fixture
+def wave(tmp_path):
+    """Seamless for block repeats, not for a half-drop: a diagonal wave."""
+    yy, xx = np.mgrid[0:24, 0:24]
+    v = (127 + 100 * np.sin(2 * np.pi * (xx + yy) / 24)).astype(np.uint8)
+    path = tmp_path / "wave.png"
+    save_image(path, np.repeat(v[:, :, None], 3, axis=2), {"seed": 1})
+    return path
+
+
+def _score(out: str) -> float:
+    (line,) = [line for line in out.splitlines() if line.startswith("seam score")]
+    return float(line.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_half_drop_seam_is_scored_and_warned(wave, tmp_path, capsys, suffix):
+    common = ["--size", "2x1in", "--dpi", "48", "--repeat", "1in", "--offset", "1/2"]
+    if suffix == ".svg":
+        common += ["--colors", "3"]
+    out = tmp_path / f"block{suffix}"
+    assert main(["export", str(wave), "-o", str(out), "--layout", "block", *common]) == 0
+    res = capsys.readouterr()
+    assert "seam score (block)" in res.out and _score(res.out) < 1.5 and res.err.count("warning") == 0
+    out = tmp_path / f"drop{suffix}"
+    assert main(["export", str(wave), "-o", str(out), "--layout", "half-drop", *common]) == 0
+    res = capsys.readouterr()
+    assert "seam score (half-drop 1/2)" in res.out and _score(res.out) > 3
+    (warning,) = [line for line in res.err.splitlines() if "warning" in line]
+    assert "--seamless blend|seam" in warning
+    out = tmp_path / f"fixed{suffix}"
+    assert main(["export", str(wave), "-o", str(out), "--layout", "half-drop", *common,
+                 "--seamless", "seam"]) == 0
+    res = capsys.readouterr()
+    assert "after --seamless seam" in res.out and _score(res.out) < 1.5 and "warning" not in res.err

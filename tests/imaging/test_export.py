@@ -11,10 +11,12 @@ from PIL import Image
 from batikstudio.errors import ExportError
 from batikstudio.imaging import export as export_module
 from batikstudio.imaging.export import (
-    PrintExportRequest, VectorExportRequest, export_print, export_vector, tile_pixel_size,
+    PrintExportRequest, SeamCheck, VectorExportRequest, check_seam, export_print, export_vector,
+    tile_pixel_size,
 )
 from batikstudio.imaging.printsize import PrintSpec
 from batikstudio.imaging.repeat import TileLayout
+from batikstudio.imaging.seamless import seam_score
 from batikstudio.io.provenance import read_provenance
 from batikstudio.jobs import Cancelled, RecordingContext
 
@@ -140,3 +142,37 @@ def test_export_vector_centre_has_background(tmp_path):
     assert root.find(f"{SVG}rect").get("fill") == "#010203"
     with pytest.raises(ExportError, match="svg or .pdf"):
         export_vector(lab, COLORS, VectorExportRequest((Path(tmp_path / "x.png"),), PrintSpec(1, 1)))
+
+
+def _diagonal_wave(n=24):
+    """Block-seamless (periodic on the plain torus) but not for a half-drop: a diagonal wave."""
+    yy, xx = np.mgrid[0:n, 0:n]
+    v = 127 + 100 * np.sin(2 * np.pi * (xx + yy) / n)
+    return np.repeat(v.astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+@pytest.mark.parametrize("seamless", [None, "blend", "seam"])
+def test_export_reports_the_layout_seam_score(tmp_path, seamless):
+    tile = _diagonal_wave()
+    req = PrintExportRequest(tmp_path / "p.png", PrintSpec(2, 1, "in", 24),
+                             layout=TileLayout.HALF_DROP, offset=1 / 3, repeat=1, seamless=seamless)
+    ctx = RecordingContext()
+    export_print(tile, req, ctx)
+    (check,) = [p for p in ctx.partials if isinstance(p, SeamCheck)]
+    assert check.layout is TileLayout.HALF_DROP and check.seamless == seamless
+    if seamless is None:
+        assert check.score == pytest.approx(seam_score(tile, "half-drop", 1 / 3))
+        assert check.visible and "--seamless blend|seam" in check.warning()
+    else:  # the seamless step was made for the drop, not for a block repeat
+        assert check.score < 1.5 and not check.visible and check.warning() is None
+    assert any(check.describe() in s for s in ctx.status_log)
+    assert read_provenance(req.output)["print"]["seam_score"] == pytest.approx(check.score, abs=1e-3)
+
+
+def test_seam_check_of_a_block_seamless_tile_in_block_and_mirror():
+    tile = _diagonal_wave()
+    for layout in (TileLayout.BLOCK, TileLayout.MIRROR):
+        check = check_seam(tile, layout, 0.5)
+        assert not check.visible and check.warning() is None
+    assert check_seam(tile[:3, :3], TileLayout.HALF_DROP, 0.5).score is None
+    assert "half-brick 1/3" in check_seam(tile, "half-brick", 1 / 3).describe()
