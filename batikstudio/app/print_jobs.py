@@ -21,16 +21,24 @@ SEAMLESS_BELOW = 1.5
 VISIBLE_ABOVE = 3.0
 
 
-def seam_verdict(score: float) -> str:
-    """Plain words for a :func:`~batikstudio.imaging.seamless.seam_score`.
+def seam_verdict(score: float, layout: TileLayout = TileLayout.BLOCK) -> str:
+    """Plain words for a :func:`~batikstudio.imaging.seamless.seam_score` in ``layout``.
 
     >>> seam_verdict(1.1)
     'seamless: the tile edges match its own texture'
+    >>> seam_verdict(0.2, TileLayout.MIRROR)
+    'seamless: in a mirror repeat every edge meets its own reflection'
     """
+    if layout is TileLayout.MIRROR:
+        return "seamless: in a mirror repeat every edge meets its own reflection"
+    if layout is TileLayout.CENTRE:
+        return "no seams: a centre placement has no neighbouring copies"
     if score < SEAMLESS_BELOW:
         return "seamless: the tile edges match its own texture"
     if score < VISIBLE_ABOVE:
         return "a faint seam may show where copies meet"
+    if layout in (TileLayout.HALF_DROP, TileLayout.HALF_BRICK):
+        return f"visible seam in the {layout.value}: choose make-seamless (made for the drop)"
     return "visible seam: choose make-seamless or wrap rendering"
 
 
@@ -73,7 +81,8 @@ class PrintPreviewRequest:
 
 @dataclass(frozen=True, eq=False)
 class PrintPreview:
-    """The preview (HxWx3 uint8) and the seam score of the tile before and after make-seamless."""
+    """The preview (HxWx3 uint8) and the seam score of the tile, for the request's layout and
+    offset, before and after make-seamless."""
 
     image: np.ndarray
     score_before: float
@@ -81,13 +90,16 @@ class PrintPreview:
 
 
 def print_preview_job(req: PrintPreviewRequest, ctx: JobContext) -> PrintPreview:
-    """Job: make-seamless (optional), dye colours (optional), then a 3 x 3 repeat."""
+    """Job: make-seamless for the layout (optional), dye colours (optional), then a 3 x 3 repeat.
+
+    Seam scores are for ``req.layout`` and ``req.offset`` (a half-drop judges the shifted edge).
+    """
     tile = req.tile
-    before = seam_score(tile)
+    before = seam_score(tile, req.layout, req.offset)
     after = before
     if req.seamless:
-        tile = make_seamless(tile, req.seamless)
-        after = seam_score(tile)
+        tile = make_seamless(tile, req.seamless, layout=req.layout, offset=req.offset)
+        after = seam_score(tile, req.layout, req.offset)
         ctx.check()
     if req.method == "vector":
         labels, colors = reduce_to_dyes(tile, req.n_colors)
@@ -103,7 +115,8 @@ class DyeLayerExportRequest:
 
     Attributes:
         tile: HxWx3 uint8 motif.
-        seamless: make-seamless method applied before the reduction, or None.
+        seamless: make-seamless method applied before the reduction (for the layout and
+            offset in ``vector``), or None.
         n_colors: number of dyes (2..8).
         vector: where and how to write (outputs, physical size, layout, provenance).
     """
@@ -120,7 +133,7 @@ def dye_layer_export_job(req: DyeLayerExportRequest, ctx: JobContext) -> list[Pa
     tile = req.tile
     if req.seamless:
         ctx.status(f"making the motif seamless ({req.seamless})")
-        tile = make_seamless(tile, req.seamless)
+        tile = make_seamless(tile, req.seamless, layout=req.vector.layout, offset=req.vector.offset)
         ctx.check()
     ctx.status(f"reducing to {req.n_colors} dye colours")
     labels, colors = reduce_to_dyes(tile, req.n_colors)

@@ -372,11 +372,13 @@ class PrintPanel(QWidget):
         pv = outcome.result
         self.last_preview = pv
         self.preview.set_image(to_pixmap(pv.image))
+        layout = outcome.request.layout
+        verdict = seam_verdict(pv.score_after, layout)
         if outcome.request.seamless:
-            text = (f"Seam score {pv.score_before:.2f} → {pv.score_after:.2f} after make-seamless: "
-                    f"{seam_verdict(pv.score_after)}")
+            text = (f"Seam score {pv.score_before:.2f} → {pv.score_after:.2f} after make-seamless "
+                    f"for {layout.value}: {verdict}")
         else:
-            text = f"Seam score {pv.score_after:.2f}: {seam_verdict(pv.score_after)}"
+            text = f"Seam score ({layout.value}) {pv.score_after:.2f}: {verdict}"
         self.seam_label.setText(text + "  (1.0 = edges as smooth as the interior)")
         self.previewUpdated.emit(pv)
 

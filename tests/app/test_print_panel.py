@@ -79,14 +79,30 @@ def test_preview_follows_layout_changes(qtbot, panel):
 def test_seam_score_shown_with_verdict(qtbot, panel):
     tile = gradient_motif()
     pv = _preview_after(qtbot, panel, lambda: panel.set_source(FakeRender(tile)))
-    score = seam_score(tile)
+    score = seam_score(tile, TileLayout.HALF_DROP, 0.5)  # the tab opens on half-drop 1/2
     assert pv.score_after == pytest.approx(score) and score > 3
     assert f"{score:.2f}" in panel.seam_label.text()
-    assert "visible seam" in panel.seam_label.text()
+    assert "visible seam in the half-drop" in panel.seam_label.text()
     pv = _preview_after(qtbot, panel, lambda: panel.seamless.setCurrentIndex(1))  # blend
-    assert pv.score_after < pv.score_before
+    assert pv.score_after < pv.score_before / 3  # the stripe edge on the tile edge stays
     assert f"{pv.score_before:.2f} → {pv.score_after:.2f}" in panel.seam_label.text()
-    assert seam_verdict(pv.score_after) in panel.seam_label.text()
+    assert seam_verdict(pv.score_after, TileLayout.HALF_DROP) in panel.seam_label.text()
+
+
+def test_seam_score_follows_layout_and_offset(qtbot, panel):
+    yy, xx = np.mgrid[0:48, 0:48]
+    wave = (127 + 100 * np.sin(2 * np.pi * (xx + yy) / 48)).astype(np.uint8)
+    tile = np.repeat(wave[:, :, None], 3, axis=2)  # seamless for block, not for a drop
+    drop = _preview_after(qtbot, panel, lambda: panel.set_source(FakeRender(tile)))
+    assert drop.score_after == pytest.approx(seam_score(tile, "half-drop", 0.5)) and drop.score_after > 3
+    third = _preview_after(qtbot, panel, lambda: panel.offset.setCurrentIndex(1))
+    assert third.score_after == pytest.approx(seam_score(tile, "half-drop", 1 / 3))
+    assert third.score_after != pytest.approx(drop.score_after)
+    block = _preview_after(qtbot, panel, lambda: panel.layout_box.setCurrentIndex(0))
+    assert block.score_after == pytest.approx(seam_score(tile)) and block.score_after < 1.5
+    assert "Seam score (block)" in panel.seam_label.text() and "seamless" in panel.seam_label.text()
+    mirror = _preview_after(qtbot, panel, lambda: panel.layout_box.setCurrentIndex(3))
+    assert "its own reflection" in panel.seam_label.text() and mirror.score_after <= 1.0
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
