@@ -87,7 +87,9 @@ def seam_score(
     where copies meet: for BLOCK between the last and first column and between the last and
     first row; for HALF_DROP the last column against the first column rolled down by
     ``offset*H`` (:func:`drop_pixels`), rows as for block; for HALF_BRICK the last row against
-    the first row rolled right by ``offset*W``, columns as for block. MIRROR puts every edge
+    the first row rolled right by ``offset*W``, columns as for block; for these two ``wrap`` is
+    the larger of the two edges' means (the block score averages them), so a seam along the
+    shifted edge is not halved by a clean plain edge. MIRROR puts every edge
     next to its own reflection and CENTRE has no neighbouring copies, so their ``wrap`` is 0:
     they are always seamless (score at most 1).
 
@@ -131,7 +133,11 @@ def seam_score(
     overall = (gx.sum() + gy.sum()) / (gx.size + gy.size)
     interior = max(local, overall)
     wx, wy = _edge_jumps(f, layout, offset)
-    wrap = (wx.sum() + wy.sum()) / (wx.size + wy.size)
+    if layout in (TileLayout.HALF_DROP, TileLayout.HALF_BRICK):
+        # judge the shifted edge on its own: a clean plain edge must not halve a drop seam
+        wrap = max(wx.mean(), wy.mean())
+    else:
+        wrap = (wx.sum() + wy.sum()) / (wx.size + wy.size)
     return float((wrap + _EPS) / (interior + _EPS))
 
 
