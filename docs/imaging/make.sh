@@ -44,13 +44,15 @@ for layout in block half-drop half-brick mirror centre; do
 done
 $BS export "$OUT/motif-parang.png" -o "$OUT/repeat-half-drop-third.png" --layout half-drop \
   --size 4x3in --dpi 80 --repeat 1in --offset 1/3
-# a half-drop tile: the motif stacked twice (not a CLI step), so the drop lands on its own period
-$PY -c "
-import numpy as np; from PIL import Image
-a = np.asarray(Image.open('$OUT/motif-parang.png').convert('RGB'))
-Image.fromarray(np.concatenate([a, a], 0)).save('$TMP/parang-drop-tile.png')"
-$BS export "$TMP/parang-drop-tile.png" -o "$OUT/repeat-half-drop-stacked.png" --layout half-drop \
-  --size 4x3in --dpi 80 --repeat 1in --offset 1/2
+
+# --- half-drop before / after drop-aware make-seamless: 3 x 2 in at 128 dpi, so one 1 in repeat
+# is the 128 px motif pixel for pixel. The CLI prints the half-drop seam score (and, without
+# --seamless, a one-line warning); those lines are kept, the progress bar lines dropped.
+$BS export "$OUT/motif-parang.png" -o "$OUT/half-drop-before.png" --layout half-drop \
+  --size 3x2in --dpi 128 --repeat 1in --offset 1/2 2>&1 | grep -v '^export \[' | tee "$OUT/half-drop-scores.txt"
+$BS export "$OUT/motif-parang.png" -o "$OUT/half-drop-after.png" --layout half-drop \
+  --size 3x2in --dpi 128 --repeat 1in --offset 1/2 --seamless seam 2>&1 | grep -v '^export \[' \
+  | tee -a "$OUT/half-drop-scores.txt"
 
 # --- make seamless: a crop that is not a tile (not a CLI step), 2 x 2 repeats before/after
 $PY -c "
