@@ -1,16 +1,31 @@
-"""Seconds per training iteration: fast path vs the straightforward (NVlabs-like) path.
+"""Images per second of a full training step on the CPU, with lazy R1 amortised, and peak memory.
 
-The configuration of TRAINING-NOTES.md: 64 px RGB, z = w = 256, 2 mapping layers,
-channel_base 4096, channel_max 256, batch 16, non-saturating loss, lazy R1 (every 16),
-DiffAugment, EMA, no path length. Real images come from an in-memory random data set (no
-decoding cost). NVlabs' original loop measured 2.88 s/iteration (5.6 img/s) on 2 cores.
+Two configurations, as named in the training issue:
 
-    BATIKSTUDIO_THREADS=1 python bench/train.py [--iters 6] [--batch 16] [--cmax 256] [--res 64]
+- ``64px``: 64 px RGB, z = w = 256, 2 mapping layers, channel_base 4096, channel_max 128,
+  batch 16 (TRAINING-NOTES.md: NVlabs' original loop reaches about 9 images/s on 2 cores);
+- ``paper256``: NVlabs' paper256 at 256 px (z = w = 512, 8 mapping layers, channel_base 16384,
+  channel_max 512, conv_clamp 256, minibatch-std group 8, gamma 1), batch 8.
+
+Both: non-saturating loss, DiffAugment, EMA, no path length; real images from an in-memory
+random data set (no decoding cost). Each is timed for the straightforward (NVlabs order:
+G step, then D step on a second batch, reference convolutions) path, the fast path, and the
+fast path with bfloat16 autocast (only on CPUs with native bf16). A plain iteration (G and D
+steps) and an iteration with the R1 step are timed separately and weighted 15/16 : 1/16, as
+lazy R1 runs every 16 iterations. Every cell runs in its own subprocess, which reports its
+peak resident memory (``ru_maxrss``, including the Python / torch baseline).
+
+    BATIKSTUDIO_THREADS=1 .venv/bin/python bench/train.py [--quick] [--cpu-time] [--configs 64px paper256]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -23,10 +38,29 @@ from batikstudio.training.distributed import DistInfo
 from batikstudio.training.networks import build_scratch, scratch_configs
 from batikstudio.training.step import Trainer, cpu_has_native_bf16
 
-NVLABS_S_PER_ITER = 2.88
+NVLABS_64PX_IMG_S = 9.0  # original code, 64 px cmax 128 batch 16, 2-core dev machine
+R1_INTERVAL = 16
+
+CONFIGS = {
+    "64px": dict(res=64, batch=16, r1_gamma=None,
+                 g=dict(z_dim=256, w_dim=256, mapping_layers=2, channel_base=4096, channel_max=128,
+                        num_fp16_res=0, conv_clamp=None),
+                 d={}),
+    "paper256": dict(res=256, batch=8, r1_gamma=1.0,
+                     g=dict(z_dim=512, w_dim=512, mapping_layers=8, channel_base=16384, channel_max=512,
+                            num_fp16_res=0, conv_clamp=256),
+                     d={"mbstd_group_size": 8}),
+}
+VARIANTS = {
+    "straightforward": dict(fast_path=False, cpu_bf16=False),
+    "fast": dict(fast_path=True, cpu_bf16=False),
+    "fast + bf16": dict(fast_path=True, cpu_bf16=True),
+}
 
 
 class RandomImages:
+    """``n`` random RGB uint8 images in memory (the data set protocol of the trainer)."""
+
     def __init__(self, n: int, res: int) -> None:
         self.imgs = np.random.default_rng(0).integers(0, 256, (n, res, res, 3), dtype=np.uint8)
         self.resolution, self.channels, self.labels, self.class_names = res, 3, None, ()
@@ -38,47 +72,91 @@ class RandomImages:
         return self.imgs[i], -1
 
 
-def time_trainer(fast: bool, args: argparse.Namespace, cpu_bf16: bool = False) -> float:
-    cfg = TrainConfig(batch=args.batch, augment="diffaugment", fast_path=fast, device="cpu", r1_interval=16,
-                      cpu_bf16=cpu_bf16,
-                      g_kwargs=dict(z_dim=256, w_dim=256, mapping_layers=2, channel_base=4096,
-                                    channel_max=args.cmax, num_fp16_res=0, conv_clamp=None))
-    ds = RandomImages(256, args.res)
+def make_trainer(config: str, variant: str) -> Trainer:
+    """A trainer of one bench configuration on the CPU (random weights, seed 0)."""
+    spec = CONFIGS[config]
+    cfg = TrainConfig(batch=spec["batch"], augment="diffaugment", device="cpu", r1_interval=R1_INTERVAL,
+                      r1_gamma=spec["r1_gamma"], g_kwargs=spec["g"], d_kwargs=spec["d"], **VARIANTS[variant])
+    res = spec["res"]
     torch.manual_seed(0)
-    g_cfg, d_cfg = scratch_configs(cfg, args.res, 3, 0, args.batch)
+    g_cfg, d_cfg = scratch_configs(cfg, res, 3, 0, cfg.batch)
     nets = build_scratch(g_cfg, d_cfg)
-    sampler = RealSampler(ds, args.res, 0, False, torch.Generator().manual_seed(0))
-    tr = Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, torch.device("cpu"), DistInfo(), args.res)
-    tr.step()  # warm-up (includes the first R1 step)
-    tr.batch_idx = 1
-    times = []
-    for _ in range(args.iters):
-        t0 = time.perf_counter()
-        tr.step()
-        times.append(time.perf_counter() - t0)
-    # lazy R1 runs once every 16 iterations: weight the measured R1-free iterations
-    return float(np.median(times))
+    sampler = RealSampler(RandomImages(64, res), res, 0, False, torch.Generator().manual_seed(0))
+    return Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, torch.device("cpu"), DistInfo(), res)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--iters", type=int, default=6)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--cmax", type=int, default=256)
-    ap.add_argument("--res", type=int, default=64)
-    args = ap.parse_args()
+def _timed_step(tr: Trainer, batch_idx: int, clock=time.perf_counter) -> float:
+    tr.batch_idx = batch_idx  # 0 mod 16: the iteration includes the R1 step
+    start = clock()
+    tr.step()
+    return clock() - start
+
+
+def measure(config: str, variant: str, iters: int, cpu_time: bool = False) -> dict[str, float]:
+    """Seconds of a plain iteration (median of ``iters``) and of an R1 iteration, peak RSS.
+
+    ``cpu_time``: count this process's CPU time instead of wall time (robust on a busy
+    machine; meaningful with one thread only).
+    """
+    clock = time.process_time if cpu_time else time.perf_counter
+    tr = make_trainer(config, variant)
+    _timed_step(tr, 0)  # warm-up: first allocations, one-off kernels (includes R1)
+    plain = float(np.median([_timed_step(tr, 1, clock) for _ in range(iters)]))
+    with_r1 = float(np.median([_timed_step(tr, 0, clock) for _ in range(max(iters // 3, 1))]))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"plain_s": plain, "r1_s": with_r1, "peak_mib": peak_mib}
+
+
+def amortised_s(row: dict[str, float]) -> float:
+    """Seconds per iteration with R1 once every 16 iterations."""
+    return ((R1_INTERVAL - 1) * row["plain_s"] + row["r1_s"]) / R1_INTERVAL
+
+
+def run_cell(config: str, variant: str, iters: int, cpu_time: bool) -> dict[str, float]:
+    """:func:`measure` in a fresh subprocess (so its peak memory is its own)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", config, variant, "--iters", str(iters)]
+    cmd += ["--cpu-time"] if cpu_time else []
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{config} / {variant} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="2 timed plain iterations and 1 R1 iteration per cell")
+    ap.add_argument("--iters", type=int, default=None, help="timed plain iterations per cell (default 6, quick 2)")
+    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time process CPU time instead of wall time (busy machine; 1 thread only)")
+    ap.add_argument("--worker", nargs=2, metavar=("CONFIG", "VARIANT"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
     threads = configure_threads()
-    print(f"torch {torch.__version__}, {threads} thread(s), {args.res} px, batch {args.batch}, cmax {args.cmax}")
-    straight = time_trainer(False, args)
-    fast = time_trainer(True, args)
-    rows = [("straightforward", straight), ("fast path", fast)]
-    if cpu_has_native_bf16():
-        rows.append(("fast + cpu bf16", time_trainer(True, args, cpu_bf16=True)))
-    for name, s in rows:
-        print(f"{name:16s} {s:6.2f} s/iteration  {args.batch / s:6.1f} img/s  {straight / s:5.2f}x")
-    print(f"fast / straightforward speed-up: {straight / fast:.2f}x")
-    print(f"fast vs NVlabs loop ({NVLABS_S_PER_ITER} s/it, 2 cores, batch 16): {NVLABS_S_PER_ITER / fast:.2f}x")
+    iters = args.iters or (2 if args.quick else 6)
+    if args.worker:
+        print(json.dumps(measure(*args.worker, iters, args.cpu_time)))
+        return 0
+    variants = [v for v in VARIANTS if cpu_has_native_bf16() or "bf16" not in v]
+    print(f"torch {torch.__version__}, {threads} thread(s), native bf16: {cpu_has_native_bf16()}, "
+          f"{iters} timed iterations per cell, {'CPU' if args.cpu_time else 'wall'} time; "
+          f"R1 every {R1_INTERVAL} (weighted 15/16 : 1/16)")
+    print(f"{'config':9s} {'path':16s} {'plain s/it':>10s} {'R1 s/it':>8s} {'amort. s/it':>11s} "
+          f"{'img/s':>7s} {'x straight':>10s} {'x NVlabs':>8s} {'peak MiB':>8s}")
+    for config in args.configs:
+        batch = CONFIGS[config]["batch"]
+        base = None
+        for variant in variants:
+            row = run_cell(config, variant, iters, args.cpu_time)
+            sec = amortised_s(row)
+            base = base or sec
+            ips = batch / sec
+            vs_nvlabs = f"{ips / NVLABS_64PX_IMG_S:8.2f}" if config == "64px" else f"{'-':>8s}"
+            print(f"{config:9s} {variant:16s} {row['plain_s']:10.2f} {row['r1_s']:8.2f} {sec:11.2f} "
+                  f"{ips:7.2f} {base / sec:10.2f} {vs_nvlabs} {row['peak_mib']:8.0f}", flush=True)
+    print(f"NVlabs' original loop: about {NVLABS_64PX_IMG_S:.0f} img/s on the 64px config on 2 cores "
+          f"(target: 3x = {3 * NVLABS_64PX_IMG_S:.0f} img/s)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

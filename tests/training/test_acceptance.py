@@ -18,7 +18,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -48,6 +47,11 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ, BATIKSTUDIO_THREADS="1", OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     return env
+
+
+def train_run(cfg: TrainConfig, run_dir: Path, ds, resume: bool = False, cancel_after: int | None = None):
+    """Run the training job (in this process) and return its TrainResult."""
+    return loop.train(TrainRequest(cfg, str(run_dir), dataset=ds, resume=resume), RecordingContext(cancel_after))
 
 
 def _assert_same_training_state(a: str | Path, b: str | Path) -> None:
@@ -108,10 +112,6 @@ def test_training_lowers_the_swd_of_a_toy_data_set(tmp_path):
     after = _swd(ds, G)
     # measured: 229 -> 126 (seed 0), 234 -> 142 (seed 1), 231 -> 150 (seed 2); real vs real ~110
     assert after < 0.8 * before, f"SWD {before:.1f} -> {after:.1f}"
-
-
-def train_run(cfg: TrainConfig, run_dir: Path, ds, resume: bool = False, cancel_after: int | None = None):
-    return loop.train(TrainRequest(cfg, str(run_dir), dataset=ds, resume=resume), RecordingContext(cancel_after))
 
 
 # --------------------------------------------------------------------------- SIGKILL mid-snapshot
@@ -256,7 +256,7 @@ save_file(state, f"{out}/rank{tr.info.rank}.safetensors", metadata={"nimg": str(
 
 def test_torchrun_two_gloo_processes_end_with_identical_weights(tmp_path):
     script = tmp_path / "two_ranks.py"
-    script.write_text(textwrap.dedent(TORCHRUN_SCRIPT))
+    script.write_text(TORCHRUN_SCRIPT)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
            str(script), str(tmp_path)]
     done = subprocess.run(cmd, cwd=REPO, env=_child_env(), capture_output=True, text=True, timeout=300)
