@@ -151,6 +151,8 @@ def decode_image(
 
 def _open_checked(data: bytes, max_pixels: int, min_size: int) -> Image.Image:
     """Open (header only) and check the size before any pixel is decoded."""
+    if not data:
+        raise ImageRejected(SkipReason.CORRUPT, "empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -141,6 +141,8 @@ class _Run:
         self.start_record = nets.training
         tick = 0
         if self.request.resume:
+            if self.info.is_main:
+                self.folder.remove_partial_writes()
             tensors, meta = load_snapshot(self.folder.latest_snapshot())
             tick = restore_trainer(trainer, tensors, meta)
             log.info("resumed %s at %.3f kimg", self.folder.path, trainer.nimg / 1000)

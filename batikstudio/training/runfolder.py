@@ -61,6 +61,19 @@ class RunFolder:
         elif not self.path.is_dir():
             raise BatikError(f"run folder {self.path} does not exist")
 
+    def remove_partial_writes(self) -> None:
+        """Delete temporary files left by a write that was killed (never valid snapshots).
+
+        Only the process that is about to train in this folder may call this: a reader could
+        otherwise delete a snapshot another process is writing right now.
+        """
+        for part in self.path.glob(".*.part"):
+            try:
+                part.unlink()
+                log.info("removed %s, left by an interrupted write", part.name)
+            except OSError:
+                pass
+
     @property
     def config_path(self) -> Path:
         return self.path / "config.json"

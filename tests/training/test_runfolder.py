@@ -51,3 +51,15 @@ def test_metrics_and_grid(tmp_path):
     assert [r["kimg"] for r in run.read_metrics()] == [1.0, 2.0]
     path = run.save_grid(2000, np.zeros((8, 8, 3), np.uint8))
     assert path.exists() and path.name == "samples-000002000.png"
+
+
+def test_partial_writes_are_removed_only_on_request(tmp_path):
+    from batikstudio.training.runfolder import RunFolder
+
+    folder = RunFolder(tmp_path / "run")
+    part = folder.path / ".snapshot-000001000.safetensors.abc.part"
+    part.write_bytes(b"half")
+    RunFolder(folder.path, create=False)  # a reader (the app following a run) leaves it alone
+    assert part.exists()
+    folder.remove_partial_writes()
+    assert not part.exists()
