@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,15 +73,21 @@ def _wait_for_render(display: str, app: subprocess.Popen, log_path) -> Image.Ima
                 f"app log: {log_path.read_text(errors='replace')[-3000:]}")
 
 
-def test_app_starts_renders_grid_and_quits_on_sigterm(xdisplay, tiny_model_file, tmp_path):
+def _user_command() -> list[str]:
+    """``batikstudio`` as a user types it: the console script next to this Python, no arguments
+    (the app opens the bundled default model)."""
+    script = Path(sys.executable).with_name("batikstudio")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "batikstudio"]
+
+
+def test_app_starts_renders_grid_and_quits_on_sigterm(xdisplay, tmp_path):
     env = dict(os.environ, DISPLAY=xdisplay, QT_QPA_PLATFORM="xcb", BATIKSTUDIO_THREADS="1",
                BATIKSTUDIO_HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"),
                XDG_RUNTIME_DIR=str(tmp_path / "runtime"))
     (tmp_path / "runtime").mkdir(mode=0o700)
     log_path = tmp_path / "app.log"
     with open(log_path, "wb") as log:
-        app = subprocess.Popen([sys.executable, "-m", "batikstudio", "gui", str(tiny_model_file)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+        app = subprocess.Popen(_user_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             shot = _wait_for_render(xdisplay, app, log_path)
             shot.save(tmp_path / "xvfb-start.png")
