@@ -1,11 +1,11 @@
-"""Screenshots of the explorer's main views with an untrained (random) tiny model.
+"""Screenshots of the explorer's main views, on the bundled default model.
 
 Usage (offscreen by default; under a real X server pass ``QT_QPA_PLATFORM=xcb``)::
 
     BATIKSTUDIO_HOME=$(mktemp -d) python docs/screenshots/make_screenshots.py [OUT_DIR]
 
 Writes seed-grid.png, motif.png, mixing.png and animate.png to OUT_DIR (default: this folder).
-The model is random, so the motifs are colour blobs: the pictures show the layout, not art.
+Without a bundled model it falls back to an untrained random model (colour blobs).
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def main(out: Path) -> None:
     configure_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     app = make_application([])
-    model = make_model(Path(os.environ["BATIKSTUDIO_HOME"]))
+    from batikstudio.app.model_library import default_model_path
+
+    model = default_model_path() or make_model(Path(os.environ["BATIKSTUDIO_HOME"]))
     win = create_window(model, "cpu")
     win.resize(1280, 820)
     win.show()
