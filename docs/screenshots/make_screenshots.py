@@ -46,8 +46,14 @@ def main(out: Path) -> None:
     from batikstudio.app.main import create_window, make_application
     from batikstudio.runtime import configure_threads
 
+    from PySide6.QtCore import QSettings
+
     configure_threads(1)
     out.mkdir(parents=True, exist_ok=True)
+    # own settings: the library must not list the recent files of whoever runs this
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(Path(os.environ["BATIKSTUDIO_HOME"]) / "settings"))
     app = make_application([])
     from batikstudio.app.model_library import default_model_path
 
