@@ -97,6 +97,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("say where to write: --out DIR (one PNG per seed) or --grid FILE")
     if args.class_index == "all":
         return _class_rows(args, model)
+    if args.class_index is None and model.G_ema.c_dim:
+        labels = list(model.class_labels)
+        print(f"note: conditional model; using class 0 ({labels[0] if labels else 0}). "
+              f"Pass --class NAME, a number or 'all' (with --grid).", file=sys.stderr)
+        args.class_index = "0"
     req = build_request(args, list(model.class_labels))
     return _generate(args, model, req)
 

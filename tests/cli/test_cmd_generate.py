@@ -79,3 +79,10 @@ def test_generate_class_rows_grid(tmp_path, model_file):
     assert main(["generate", "--model", str(model_file), "--seeds", "0-2", "--class", "all", "--grid", str(grid)]) == 0
     assert Image.open(grid).size == (3 * 16 + 2 * 2, 2 * 16 + 2)
     assert read_provenance(grid)["kind"] == "class-grid"
+
+
+def test_conditional_model_without_class_uses_class_0_and_says_so(tmp_path, model_file, capsys):
+    grid = tmp_path / "g.png"
+    assert main(["generate", "--model", str(model_file), "--seeds", "0-1", "--grid", str(grid)]) == 0
+    assert "using class 0" in capsys.readouterr().err
+    assert read_provenance(grid)["render"]["class"] == 0
