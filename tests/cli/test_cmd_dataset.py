@@ -31,7 +31,7 @@ def test_build_prints_summary_and_skipped_list(tmp_path, capsys):
     code = main(["dataset", str(src), "-o", str(dest), "--res", "32", "--labels-from-folders"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "kept 6 of 13 files -> 32x32 RGB" in out
+    assert "kept 6 of 14 files -> 32x32 RGB" in out
     assert "classes: kawung 3, parang 3" in out
     assert "parang/truncated.jpg: truncated" in out and "loose.png: unlabelled" in out
     assert "1 not an image" in out and "1 too large" in out and "duplicate groups: 1" in out
@@ -45,7 +45,7 @@ def test_check_only_writes_nothing(tmp_path, capsys):
     code = main(["dataset", str(src), "--check-only", "--res", "32", "--grayscale",
                  "--crop", "none"])
     out = capsys.readouterr().out
-    assert code == 0 and "kept 7 of 13 files -> 32x32 grayscale, crop none" in out
+    assert code == 0 and "kept 7 of 14 files -> 32x32 grayscale, crop none" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
 
 
