@@ -31,9 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     colour = p.add_mutually_exclusive_group()
     colour.add_argument("--preserve-colour", "--preserve-color", action="store_true",
                         help="keep the content's colours (luminance-only transfer)")
-    colour.add_argument("--colour", choices=("none", "luminance", "histogram"), default=None,
+    colour.add_argument("--colour", choices=("none", "luminance", "histogram", "style"), default=None,
                         help="colour handling: luminance = keep content chroma, histogram = "
-                        "recolour the style to the content's colours first")
+                        "recolour the style to the content's colours first, style = give the "
+                        "result the style's palette")
     p.add_argument("--iterations", default=None,
                    help="gatys steps per scale, coarse to fine, e.g. 100,50 (default 100,50)")
     p.add_argument("--style-weight", type=float, default=None, help="gatys style weight (default 3; higher = more pattern, less content)")
@@ -82,7 +83,10 @@ def build_request(args: argparse.Namespace, content: np.ndarray, style: np.ndarr
             overrides[name] = getattr(args, name)
     if overrides.get("optimizer") == "adam" and "learning_rate" not in overrides:
         overrides["learning_rate"] = 0.02
-    colour = "luminance" if args.preserve_colour else (args.colour or "none")
+    # Gatys with the bundled VGG16 trunk drifts to pastel colours: by default its result takes
+    # the style image's palette ("style"); the fast network keeps colours well on its own
+    default = "style" if args.method == "gatys" else "none"
+    colour = "luminance" if args.preserve_colour else (args.colour or default)
     return StyleTransferRequest(
         content=content, style=style, method=args.method, size=args.size, colour=colour,
         weights=str(args.weights) if args.weights is not None else None,

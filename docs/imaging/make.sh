@@ -87,6 +87,6 @@ Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save('$OUT/style-content.
 $BS style "$OUT/style-content.png" "$OUT/motif-parang.png" -o "$OUT/style-fast.png" \
   --method fast --size 192
 $BS style "$OUT/style-content.png" "$OUT/motif-parang.png" -o "$OUT/style-gatys.png" \
-  --method gatys --size 192 --iterations 60,30
+  --method gatys --size 192 --iterations 60,30   # colour defaults to "style" for gatys
 
 du -ch "$OUT"/*.png "$OUT"/*.gif | tail -1

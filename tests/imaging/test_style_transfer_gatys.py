@@ -164,3 +164,22 @@ def test_user_vgg19_file_is_used(tmp_path):
 
     net = load_features(str(path), None, config)
     assert net.spec.arch == "vgg19" and net.spec.input_norm == "torchvision" and net.names[-1] == "conv2_1"
+
+
+def test_style_colour_mode_gives_the_result_the_style_palette():
+    import numpy as np
+
+    from batikstudio.imaging.style_transfer import colour as colour_ops
+    from batikstudio.jobs import InlineContext
+    from batikstudio.imaging.style_transfer.job import StyleTransferRequest, stylize
+    from batikstudio.imaging.style_transfer.gatys import GatysConfig
+
+    rng = np.random.default_rng(0)
+    content = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+    style = np.zeros((24, 24, 3), np.uint8)
+    style[..., 0], style[..., 1], style[..., 2] = 107, 62, 30  # soga brown
+    style[::3] = (200, 160, 101)
+    assert "style" in colour_ops.COLOUR_MODES
+    out = stylize(StyleTransferRequest(content, style, size=16, colour="style",
+                                       gatys=GatysConfig(iterations=(1,))), InlineContext())
+    assert np.abs(out.reshape(-1, 3).mean(0) - style.reshape(-1, 3).mean(0)).max() < 6

@@ -16,7 +16,7 @@ import numpy as np
 
 from batikstudio.errors import ImageError
 
-COLOUR_MODES = ("none", "luminance", "histogram")
+COLOUR_MODES = ("none", "luminance", "histogram", "style")
 
 _RGB_TO_YCBCR = np.array(
     [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]],

@@ -7,8 +7,10 @@ Methods:
   hands partial previews over, and stops at the next step when cancelled.
 * ``"fast"``: Magenta's arbitrary-style network via onnxruntime (:mod:`.fast`), one pass.
 
-Colour (``colour``): ``"none"``, ``"luminance"`` (keep the content's chroma exactly) or
-``"histogram"`` (recolour the style to the content's colour statistics first).
+Colour (``colour``): ``"none"``, ``"luminance"`` (keep the content's chroma exactly),
+``"histogram"`` (recolour the style to the content's colour statistics first) or ``"style"``
+(give the result the style image's colour statistics afterwards: the cloth's palette; it
+corrects the pastel colours the bundled VGG16 trunk tends to produce).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class StyleTransferRequest:
         style: HxWx3 uint8 RGB style image (e.g. a photo of a real cloth).
         method: ``"gatys"`` or ``"fast"``.
         size: longest side of the result in pixels (aspect ratio of ``content`` kept).
-        colour: ``"none"``, ``"luminance"`` or ``"histogram"`` (see module docstring).
+        colour: ``"none"``, ``"luminance"``, ``"histogram"`` or ``"style"`` (module docstring).
         weights: path of a torchvision VGG19 state dict (``vgg19-dcbb9e9d.pth``) for ``gatys``;
             ``None`` uses the bundled VGG16 trunk.
         gatys: optimisation options for ``gatys``.
@@ -122,6 +124,8 @@ def stylize(request: StyleTransferRequest, ctx: JobContext) -> np.ndarray:
     if request.colour == "luminance":
         reference = _resize_uint8(request.content, out_hw)
         result = colour_ops.join_luminance(result, reference)
+    elif request.colour == "style":
+        result = colour_ops.match_colour_statistics(result, request.style)
     return result
 
 
