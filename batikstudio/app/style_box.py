@@ -30,7 +30,8 @@ from batikstudio.imaging.style_transfer import GatysConfig, StyleTransferRequest
 
 log = logging.getLogger(__name__)
 
-COLOUR_MODES = (("Style's colours", "none"), ("Keep motif colours (luminance)", "luminance"),
+COLOUR_MODES = (("Style's palette (recoloured)", "style"), ("As the network paints it", "none"),
+                ("Keep motif colours (luminance)", "luminance"),
                 ("Match motif colours (histogram)", "histogram"))
 
 
