@@ -13,10 +13,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+    QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
     QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from batikstudio.app.widgets import control_column
 from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.motif_state import MotifViewModel
 from batikstudio.app.qtjobs import PreviewRunner
@@ -93,13 +94,8 @@ class MotifView(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.image, 1)
         left.addWidget(self.info)
-        panel = QScrollArea(self)
-        panel.setWidgetResizable(True)
-        panel.setMinimumWidth(300)
-        inner = QWidget()
-        self.form = QVBoxLayout(inner)
+        panel, self.form = control_column(self, 300)
         self._build_controls()
-        panel.setWidget(inner)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addWidget(panel)

@@ -18,9 +18,10 @@ from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListView,
-    QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget,
+    QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from batikstudio.app.widgets import control_column
 from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.job_bar import JobBar, SwatchStrip, model_name, show_error
 from batikstudio.app.motif_view import ImageLabel
@@ -95,13 +96,8 @@ class PostPanel(QWidget):
         self.masks.setToolTip("Wax (dark) goes on before each bath, lightest dye first")
         self.dye_caption = QLabel("Dye stages: wax (dark) before each bath, the rest takes that dye")
         self._build_left()
-        panel = QScrollArea(self)
-        panel.setWidgetResizable(True)
-        panel.setMinimumWidth(360)
-        inner = QWidget()
-        self.form = QVBoxLayout(inner)
+        panel, self.form = control_column(self, 360)
         self._build_controls()
-        panel.setWidget(inner)
         self._outer.addWidget(panel)
         self.runner = PreviewRunner(post_process_job, self)
         self.runner.ready.connect(self._on_result)

@@ -20,9 +20,10 @@ import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-    QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from batikstudio.app.widgets import control_column
 from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.job_bar import JobBar, model_name, show_error
 from batikstudio.app.motif_view import ImageLabel
@@ -110,13 +111,8 @@ class PrintPanel(QWidget):
             label.setWordWrap(True)
             left.addWidget(label)
         left.addStretch(0)
-        panel = QScrollArea(self)
-        panel.setWidgetResizable(True)
-        panel.setMinimumWidth(360)
-        inner = QWidget()
-        self.form = QVBoxLayout(inner)
+        panel, self.form = control_column(self, 360)
         self._build_controls()
-        panel.setWidget(inner)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addWidget(panel)
