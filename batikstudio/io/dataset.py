@@ -27,12 +27,11 @@ import json
 import logging
 import os
 import shutil
-import stat
 import tempfile
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -41,10 +40,13 @@ from PIL import Image
 from batikstudio.errors import DatasetError
 from batikstudio.io.atomic import atomic_path
 from batikstudio.io.imagefile import (
-    ALLOWED_FORMATS, CROP_MODES, DEFAULT_MAX_PIXELS, ImageRejected, SkipReason, decode_image,
+    CROP_MODES, DEFAULT_MAX_PIXELS, ImageRejected, SkipReason, decode_image,
     fit_to_square, is_image_name,
 )
 from batikstudio.io.datasetreader import LABELS_FILE, DatasetReader, open_dataset
+from batikstudio.io.datasetsource import (
+    Entry, Source, class_key, common_root, is_os_litter, source_labels,
+)
 from batikstudio.jobs import BaseContext, JobContext
 
 __all__ = [
@@ -243,131 +245,6 @@ def archive_name(index: int) -> str:
     return f"{index // 1000:05d}/img{index:08d}.png"
 
 
-# --------------------------------------------------------------------------- sources
-
-
-@dataclass(frozen=True)
-class _Entry:
-    name: str  # posix path relative to the source root
-    size: int
-    unsafe: str | None = None  # why the name cannot be used, if it cannot
-
-
-class _Source:
-    """Lists and reads the files of a folder or a zip, read-only, without extracting."""
-
-    def __init__(self, path: Path, max_total_bytes: int) -> None:
-        self.path = path
-        self._zip: zipfile.ZipFile | None = None
-        if path.is_dir():
-            self.entries = self._list_folder()
-        elif path.is_file() and path.suffix.lower() == ".zip":
-            try:
-                self._zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise DatasetError(f"cannot open {path} as a zip: {exc}") from exc
-            self.entries = self._list_zip(max_total_bytes)
-        elif path.exists():
-            raise DatasetError(f"{path} is neither a folder nor a .zip file")
-        else:
-            raise DatasetError(f"{path} does not exist")
-
-    def _list_folder(self) -> list[_Entry]:
-        out = []
-        for root, dirs, files in os.walk(self.path):
-            dirs.sort()
-            for fname in files:
-                full = Path(root) / fname
-                try:
-                    size = full.stat().st_size
-                except OSError:
-                    size = 0  # reading it will report the problem
-                out.append(_Entry(full.relative_to(self.path).as_posix(), size))
-        return sorted(out, key=lambda e: e.name)
-
-    def _list_zip(self, max_total_bytes: int) -> list[_Entry]:
-        assert self._zip is not None
-        infos = [i for i in self._zip.infolist() if not i.is_dir()]
-        total = sum(i.file_size for i in infos)
-        if total > max_total_bytes:
-            self.close()
-            raise DatasetError(f"{self.path} would unpack to {total / 2**30:.1f} GiB, over the "
-                               f"{max_total_bytes / 2**30:.1f} GiB limit (zip bomb guard)")
-        return sorted((_Entry(i.filename, i.file_size, _unsafe_member(i)) for i in infos),
-                      key=lambda e: e.name)
-
-    @property
-    def is_zip(self) -> bool:
-        return self._zip is not None
-
-    def read(self, name: str) -> bytes:
-        """The bytes of one file; OSError / zipfile errors propagate to the caller."""
-        if self._zip is not None:
-            return self._zip.read(name)
-        return (self.path / name).read_bytes()
-
-    def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
-            self._zip = None
-
-
-def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
-    """Why a zip entry's name or kind is unsafe to use, or None."""
-    name = info.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "absolute path in archive"
-    if ".." in parts:
-        return "path leads outside the archive ('..')"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return "symbolic link in archive"
-    if info.flag_bits & 0x1:
-        return "encrypted entry"
-    return None
-
-
-def _class_key(name: str, strip_root: str | None) -> str | None:
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    if strip_root is not None and parts and parts[0] == strip_root:
-        parts = parts[1:]
-    return parts[0] if len(parts) >= 2 else None
-
-
-def _common_root(entries: list[_Entry]) -> str | None:
-    """The one folder every zip entry sits in (zipping a folder adds one), or None."""
-    names = [e.name.replace("\\", "/") for e in entries
-             if e.unsafe is None and not _is_os_litter(e.name)]
-    roots = {PurePosixPath(n).parts[0] for n in names}
-    if len(roots) == 1 and all("/" in n for n in names):
-        return roots.pop()
-    return None
-
-
-def _is_os_litter(name: str) -> bool:
-    """macOS resource forks and folder metadata that zips often carry."""
-    base = PurePosixPath(name).name
-    return name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
-
-
-def _source_labels(src: _Source) -> tuple[dict[str, int] | None, tuple[str, ...] | None, str]:
-    """Integer class labels from a ``dataset.json`` at the source root (NVlabs layout)."""
-    if not any(e.name == LABELS_FILE for e in src.entries):
-        return None, None, ""
-    try:
-        meta = json.loads(src.read(LABELS_FILE))
-        labels = meta.get("labels")
-        if labels is None:
-            return None, None, ""
-        mapping = {str(n).replace("\\", "/"): int(v) for n, v in labels}
-    except (OSError, ValueError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
-        return None, None, f"source {LABELS_FILE} ignored: {exc}"
-    names = meta.get("class_names")
-    if not isinstance(names, list) or len(names) <= max(mapping.values(), default=-1):
-        names = [str(i) for i in range(max(mapping.values(), default=-1) + 1)]
-    return mapping, tuple(str(n) for n in names), f"labels taken from the source's {LABELS_FILE}"
-
-
 # --------------------------------------------------------------------------- scanning
 
 
@@ -380,12 +257,12 @@ class _ScanState:
     previews: list[np.ndarray] = field(default_factory=list)
 
 
-def _process(src: _Source, entry: _Entry, req: DatasetCheckRequest, state: _ScanState,
+def _process(src: Source, entry: Entry, req: DatasetCheckRequest, state: _ScanState,
              label_key: Any) -> tuple[np.ndarray, tuple[str, ...]] | SkippedFile:
     """One file -> (res x res pixels, notes), or the reason it is skipped."""
     if entry.unsafe is not None:
         return SkippedFile(entry.name, SkipReason.UNSAFE_NAME, entry.unsafe)
-    if _is_os_litter(entry.name):
+    if is_os_litter(entry.name):
         return SkippedFile(entry.name, SkipReason.NOT_IMAGE, "macOS metadata file")
     if not is_image_name(entry.name):
         return SkippedFile(entry.name, SkipReason.NOT_IMAGE, "not an image file type")
@@ -422,13 +299,13 @@ def _process(src: _Source, entry: _Entry, req: DatasetCheckRequest, state: _Scan
 def _scan(req: DatasetCheckRequest, ctx: JobContext,
           sink: Callable[[int, np.ndarray], str] | None) -> DatasetReport:
     req.validated()
-    src = _Source(Path(req.source), req.max_total_bytes)
+    src = Source(Path(req.source), req.max_total_bytes)
     try:
         notes: list[str] = []
-        root = _common_root(src.entries) if src.is_zip else None
+        root = common_root(src.entries) if src.is_zip else None
         json_labels, json_names, json_note = (None, None, "")
         if not req.labels_from_folders:
-            json_labels, json_names, json_note = _source_labels(src)
+            json_labels, json_names, json_note = source_labels(src)
         elif root is not None:
             notes.append(f"archive folder '{root}' is not a class; classes are its subfolders")
         if json_note:
@@ -438,7 +315,7 @@ def _scan(req: DatasetCheckRequest, ctx: JobContext,
         ctx.status(f"scanning {total} files in {src.path.name}")
         for i, entry in enumerate(src.entries):
             ctx.check()
-            key = (_class_key(entry.name, root) if req.labels_from_folders
+            key = (class_key(entry.name, root) if req.labels_from_folders
                    else (json_labels or {}).get(entry.name))
             outcome = _process(src, entry, req, state, key)
             if isinstance(outcome, SkippedFile):
