@@ -69,6 +69,8 @@ def register(subparsers: Any) -> None:
     r.add_argument("--tick", type=float, default=4.0, help="kimg per tick")
     r.add_argument("--snap", type=int, default=10, help="snapshot every N ticks")
     r.add_argument("--keep", type=int, default=3, help="keep the last N snapshots (and the best)")
+    r.add_argument("--samples", type=int, default=16,
+                   help="seeds in the per-tick sample grid (a multiple of the class count gives a column per class)")
     p.set_defaults(func=run)
 
 
@@ -93,7 +95,7 @@ def build_config(args: argparse.Namespace):
         conditional=args.cond, mirror=args.mirror, freeze_d=args.freeze_d, tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,
-        kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,
+        sample_seeds=tuple(range(max(1, args.samples))), kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,
         g_kwargs=_g_kwargs(args))
 
 

@@ -26,7 +26,9 @@ def sample_grid(G: torch.nn.Module, seeds: Sequence[int], c_dim: int, device: to
     """Render ``seeds`` (NVlabs latents) with constant noise; classes cycle 0..c_dim-1.
 
     Returns:
-        One HWC uint8 grid (pixels ``x * 127.5 + 128`` clamped, like NVlabs).
+        One HWC uint8 grid (pixels ``x * 127.5 + 128`` clamped, like NVlabs). When the seeds
+        fill whole rows of ``c_dim``, each column is one class, so each column shows how much
+        that class varies with the seed.
     """
     seeds = list(seeds) or [0]
     z = seeds_to_z(seeds, G.z_dim, device)
@@ -35,4 +37,5 @@ def sample_grid(G: torch.nn.Module, seeds: Sequence[int], c_dim: int, device: to
         c[torch.arange(len(seeds)), torch.arange(len(seeds)) % c_dim] = 1
     imgs = torch.cat([G(z[i:i + chunk], c[i:i + chunk], noise_mode="const") for i in range(0, len(seeds), chunk)])
     pixels = (imgs.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    return tile_grid(pixels)
+    cols = c_dim if c_dim and len(seeds) % c_dim == 0 and len(seeds) > c_dim else None
+    return tile_grid(pixels, cols=cols)
