@@ -3,7 +3,7 @@
 Examples::
 
     batikstudio train --data batik.zip --out runs/batik --res 64 --batch 16 --kimg 100 --mirror
-    batikstudio train --resume runs/batik --kimg 200
+    batikstudio train --resume runs/batik --kimg 200 --metrics swd
     torchrun --nproc-per-node 2 -m batikstudio train --data batik.zip --out runs/batik
     batikstudio train --export runs/batik -o batik.safetensors
 
@@ -69,6 +69,9 @@ def register(subparsers: Any) -> None:
     r.add_argument("--tick", type=float, default=4.0, help="kimg per tick")
     r.add_argument("--snap", type=int, default=10, help="snapshot every N ticks")
     r.add_argument("--keep", type=int, default=3, help="keep the last N snapshots (and the best)")
+    r.add_argument("--metrics", default="",
+                   help="metrics at every snapshot, e.g. swd (weight-free) or swd,fd-effnet; the first picks the best snapshot")
+    r.add_argument("--metrics-num", type=int, default=1024, help="images per metric evaluation (default 1024)")
     r.add_argument("--samples", type=int, default=16,
                    help="seeds in the per-tick sample grid (a multiple of the class count gives a column per class)")
     p.set_defaults(func=run)
@@ -145,11 +148,31 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
         ctx.cancel()
 
     signal.signal(signal.SIGINT, on_sigint)
+    dataset, metrics = _metric_hooks(args, run_dir, resume, cfg)
     try:
-        result = train(TrainRequest(cfg, run_dir, resume=resume), ctx)
+        result = train(TrainRequest(cfg, run_dir, resume=resume, dataset=dataset, metrics=metrics), ctx)
     finally:
         signal.signal(signal.SIGINT, previous)
     if main_proc:
         state = "stopped" if result.stopped else "finished"
         print(f"{state} at {result.kimg:.3f} kimg; snapshot {result.snapshot}")
     return 0
+
+
+def _metric_hooks(args: argparse.Namespace, run_dir: str, resume: bool, cfg: Any) -> tuple[Any, dict]:
+    """The data set (opened once, shared with the trainer) and the ``--metrics`` hooks, or ``(None, {})``."""
+    if not args.metrics.strip():
+        return None, {}
+    from batikstudio.io.datasetreader import open_dataset
+    from batikstudio.training.metrics import parse_metric_names
+    from batikstudio.training.metrics.evaluate import training_metrics
+
+    names = parse_metric_names(args.metrics)
+    if args.metrics_num < 2:
+        raise BatikError("--metrics-num must be at least 2")
+    if resume:
+        from batikstudio.training.runfolder import RunFolder
+
+        cfg = RunFolder(run_dir).read_config()
+    dataset = open_dataset(cfg.data)
+    return dataset, training_metrics(names, dataset, num=args.metrics_num)

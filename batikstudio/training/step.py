@@ -93,6 +93,11 @@ class Trainer:
         self.diff_acc = torch.zeros(2, dtype=torch.float64)
         self.stats: dict[str, list[float]] = {}
         self.amp_dtype, self.scalers = self._amp_setup()
+        # CPU bf16 on the fast path: whole blocks run in bfloat16 (like NVlabs' fp16 blocks on
+        # CUDA), so bias, activation and noise stay in bf16 between the convolutions instead of
+        # being promoted to float32 and cast back for every layer.
+        self.block_dtype = (torch.bfloat16 if self.amp_dtype == torch.bfloat16 and device.type == "cpu"
+                            and cfg.fast_path else None)
         set_requires_grad(G_ema, False)
 
     # -- setup ----------------------------------------------------------------------------
@@ -123,7 +128,8 @@ class Trainer:
             z2 = self.sampler.next_z(z.shape[0] * self.info.world_size, self.z_dim, self.device)
             ws2 = self.G.mapping(z2, c, update_emas=False)
             ws = losses.mix_styles(ws, ws2, self.cfg.style_mixing_prob, self.sampler.generator)
-        img = self.G.synthesis(ws, noise_mode="random", fast=self.cfg.fast_path, tileable=self.cfg.tileable)
+        img = self.G.synthesis(ws, noise_mode="random", fast=self.cfg.fast_path, tileable=self.cfg.tileable,
+                               dtype=self.block_dtype)
         return img, ws
 
     def run_D(self, img: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -132,8 +138,8 @@ class Trainer:
             img = self.augment(img)
         if self.diffusion is not None:
             img, t = self.diffusion(img)
-            return self.D(img, c, t)
-        return self.D(img, c)
+            return self.D(img, c, t, dtype=self.block_dtype)
+        return self.D(img, c, dtype=self.block_dtype)
 
     def _record(self, name: str, value: torch.Tensor) -> None:
         acc = self.stats.setdefault(name, [0.0, 0.0])

@@ -50,3 +50,26 @@ def test_user_errors_exit_2(tmp_path, png_folder, capsys):
     assert main(["train", "--export", str(tmp_path / "missing"), "-o", str(tmp_path / "m.safetensors")]) == 2
     assert main(["train", "--data", str(png_folder), "--out", str(tmp_path / "r"), "--loss", "wasserstein",
                  "--augment", "ada", "--augment-ops", "colour", *NETS]) == 2
+
+
+def test_metrics_at_each_snapshot_and_after_resume(tmp_path, capsys):
+    folder = tmp_path / "data16"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(folder / f"i{i:02d}.png")
+    run = tmp_path / "run"
+    common = ["--metrics", "swd", "--metrics-num", "16"]
+    assert main(["train", "--data", str(folder), "--out", str(run), "--batch", "4", "--kimg", "0.008",
+                 "--tick", "0.004", "--snap", "1", "--augment", "none", "--device", "cpu", *NETS, *common]) == 0
+    assert main(["train", "--resume", str(run), "--kimg", "0.012", *common]) == 0
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    scored = [r for r in rows if r.get("snapshot")]
+    assert len(scored) == 3
+    assert all(r["metrics"]["swd"] > 0 for r in scored)
+
+
+def test_metrics_need_known_names(tmp_path, png_folder, capsys):
+    assert main(["train", "--data", str(png_folder), "--out", str(tmp_path / "r"), "--metrics", "nonsense",
+                 *NETS]) == 2
+    assert "nonsense" in capsys.readouterr().err

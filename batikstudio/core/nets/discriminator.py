@@ -47,8 +47,9 @@ class DiscriminatorBlock(torch.nn.Module):
             self.skip = Conv2dLayer(tmp_channels, out_channels, kernel_size=1, bias=False, down=2,
                                     resample_filter=resample_filter)
 
-    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, force_fp32: bool = False):
-        dtype = block_dtype(self.use_fp16, img.device if img is not None else x.device, force_fp32)
+    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, force_fp32: bool = False,
+                dtype: torch.dtype | None = None):
+        dtype = dtype or block_dtype(self.use_fp16, img.device if img is not None else x.device, force_fp32)
         if x is not None:
             x = x.to(dtype=dtype)
         if self.in_channels == 0 or self.architecture == "skip":
@@ -171,7 +172,7 @@ class Discriminator(torch.nn.Module):
                                         first=not self.block_resolutions, **common)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None, t: torch.Tensor | None = None,
-                force_fp32: bool = False) -> torch.Tensor:
+                force_fp32: bool = False, dtype: torch.dtype | None = None) -> torch.Tensor:
         """Score images.
 
         Args:
@@ -180,6 +181,9 @@ class Discriminator(torch.nn.Module):
             t: Diffusion-GAN steps ``[N]`` or ``[N, t_dim]`` (any numeric dtype, raw step
                 numbers, 0 = clean); None = all zeros. Ignored when ``t_dim`` is 0.
             force_fp32: run fp16 blocks in float32 on CUDA.
+            dtype: feature-map dtype of every block (the 4x4 epilogue stays float32), e.g.
+                ``torch.bfloat16`` for bf16 training on CPUs with native bf16; None = the
+                default (float32, fp16 blocks on CUDA).
 
         Returns:
             Logits ``[N, 1]`` float32.
@@ -193,7 +197,7 @@ class Discriminator(torch.nn.Module):
         n, device = img.shape[0], img.device
         x = None
         for res in self.block_resolutions:
-            x, img = getattr(self, f"b{res}")(x, img, force_fp32=force_fp32)
+            x, img = getattr(self, f"b{res}")(x, img, force_fp32=force_fp32, dtype=dtype)
         cmap = None
         if self.c_dim + self.t_dim > 0:
             cmap = self.mapping(None, self._label(c, t, n, device))
