@@ -16,6 +16,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 from batikstudio.errors import BatikError
@@ -36,6 +37,11 @@ def register(subparsers: Any) -> None:
     t.add_argument("--res", type=int, help="resolution (default: the data set's)")
     t.add_argument("--batch", type=int, default=16, help="global batch size")
     t.add_argument("--kimg", type=float, help="length in thousands of images (default 100)")
+    t.add_argument("--minutes", type=float,
+                   help="also stop (with a snapshot) after this many minutes of this invocation")
+    t.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="what --minutes counts: wall-clock time, or this process's CPU time (fair budgets "
+                        "on a shared machine with one torch thread)")
     t.add_argument("--loss", choices=("stylegan2", "wasserstein"), default="stylegan2")
     t.add_argument("--gp", choices=("r1", "wgan-gp"), default="r1", help="penalty for --loss wasserstein")
     t.add_argument("--r1-gamma", type=float, help="R1 weight (default 0.0002 * res^2 / batch)")
@@ -138,7 +144,8 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
             sys.stderr.write("\r" + line.ljust(72) + "\n")
 
     bar = TerminalProgress("train") if main_proc else None
-    ctx = InlineContext(on_progress=bar, on_partial=on_partial)
+    ctx = InlineContext(on_progress=_with_budget(bar, args.minutes, args.clock, lambda: ctx.cancel()),
+                        on_partial=on_partial)
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -157,6 +164,24 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
         state = "stopped" if result.stopped else "finished"
         print(f"{state} at {result.kimg:.3f} kimg; snapshot {result.snapshot}")
     return 0
+
+
+def _with_budget(bar: Any, minutes: float | None, clock: str, cancel: Any) -> Any:
+    """The progress callback, which also cancels the run once ``minutes`` have passed."""
+    if minutes is None:
+        return bar
+    if minutes <= 0:
+        raise BatikError("--minutes must be positive")
+    now = time.process_time if clock == "cpu" else time.monotonic
+    deadline = now() + minutes * 60
+
+    def report(done: float, total: float | None = None) -> None:
+        if bar is not None:
+            bar(done, total)
+        if now() >= deadline:
+            cancel()
+
+    return report
 
 
 def _metric_hooks(args: argparse.Namespace, run_dir: str, resume: bool, cfg: Any) -> tuple[Any, dict]:

@@ -73,3 +73,15 @@ def test_metrics_need_known_names(tmp_path, png_folder, capsys):
     assert main(["train", "--data", str(png_folder), "--out", str(tmp_path / "r"), "--metrics", "nonsense",
                  *NETS]) == 2
     assert "nonsense" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_minutes_budget_stops_with_a_snapshot(tmp_path, png_folder, capsys, clock):
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(png_folder), "--out", str(run), "--batch", "4", "--kimg", "100",
+                 "--minutes", "0.002", "--clock", clock, "--augment", "none", "--device", "cpu", *NETS]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("stopped at ")
+    kimg = float(out.split()[2])
+    assert 0 < kimg < 100
+    assert list(run.glob("snapshot-*.safetensors"))
