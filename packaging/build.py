@@ -3,7 +3,8 @@
 Usage (from the repository root, in the environment whose torch you want to ship)::
 
     pip install -e ".[gui,style,packaging]"
-    python packaging/build.py            # -> build/dist/BatikStudio/
+    python packaging/build.py            # -> build/dist/BatikStudio/ and, beside it,
+                                         #    BatikStudio-linux-x86_64.tar.gz (what users download)
     python packaging/build.py --mp4      # also bundle ffmpeg for MP4 animations (~170 MB more)
 
 The torch in that environment decides the flavour: a CPU torch gives the CPU build (the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -104,6 +106,39 @@ def make_readable(app: Path) -> int:
     return changed
 
 
+def archive_name(cuda: bool, system: str | None = None, machine: str | None = None) -> str:
+    """The name users download: ``BatikStudio-linux-x86_64.tar.gz`` (``-cuda`` before the
+    extension for a CUDA build; ``.zip`` on Windows and macOS).
+
+    >>> archive_name(False, "Linux", "x86_64"), archive_name(True, "Linux", "x86_64")
+    ('BatikStudio-linux-x86_64.tar.gz', 'BatikStudio-linux-x86_64-cuda.tar.gz')
+    """
+    system = (system or platform.system()).lower()
+    machine = (machine or platform.machine()).lower().replace("amd64", "x86_64")
+    ext = ".tar.gz" if system == "linux" else ".zip"
+    return f"{APP_NAME}-{system}-{machine}{'-cuda' if cuda else ''}{ext}"
+
+
+def make_archive(app: Path, dest: Path) -> Path:
+    """Pack the folder ``app`` (kept as the top folder, symbolic links kept) into ``dest``
+    (``.tar.gz`` or ``.zip``), written beside it under a temporary name and renamed at the end."""
+    tmp = dest.with_name(dest.name + ".part")
+    if dest.name.endswith(".tar.gz"):
+        tar = shutil.which("tar")
+        if tar is not None:  # much faster than tarfile for ~900 MB
+            subprocess.run([tar, "-C", str(app.parent), "-czf", str(tmp), app.name], check=True)
+        else:
+            import tarfile
+
+            with tarfile.open(tmp, "w:gz") as tf:
+                tf.add(app, arcname=app.name)
+    else:
+        base = shutil.make_archive(str(tmp.with_suffix("")), "zip", app.parent, app.name)
+        Path(base).replace(tmp)
+    tmp.replace(dest)
+    return dest
+
+
 def run_pyinstaller(dist: Path, work: Path, mp4: bool) -> None:
     env = dict(os.environ, BATIKSTUDIO_BUILD_MP4="1" if mp4 else "0")
     cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
@@ -117,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", type=Path, default=ROOT / "build" / "dist", help="output folder")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller", help="scratch folder")
     parser.add_argument("--mp4", action="store_true", help="bundle ffmpeg (imageio-ffmpeg) for MP4 export")
+    parser.add_argument("--no-archive", action="store_true",
+                        help="do not pack the folder into BatikStudio-<system>-<machine>[-cuda].tar.gz/.zip")
     args = parser.parse_args(argv)
 
     if importlib.util.find_spec("PyInstaller") is None:
@@ -142,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"size: {size / 2**20:.0f} MiB in {files} files")
     for part_size, name in largest_parts(app):
         print(f"  {part_size / 2**20:8.1f} MiB  {name}")
+    if not args.no_archive:
+        import torch
+
+        archive = make_archive(app, args.dist / archive_name(torch.version.cuda is not None))
+        print(f"archive: {archive} ({archive.stat().st_size / 2**20:.0f} MiB)")
     exe = app / ("batikstudio.exe" if sys.platform == "win32" else "batikstudio")
     print(f"run it: {exe}   (smoke test: python packaging/smoke_test.py {app})")
     return 0
