@@ -35,6 +35,9 @@ class TrainPlan:
         resume: continue from the newest snapshot in ``run_dir``.
         gpus: processes for a multi-GPU run (1 = train in the app's process).
         label: a name for people.
+        metrics: measured at every snapshot (the first picks the best snapshot and is plotted);
+            SWD needs no weights and costs about one generated image per ``metrics_num``.
+        metrics_num: images per measurement.
     """
 
     config: TrainConfig
@@ -43,6 +46,8 @@ class TrainPlan:
     resume: bool = False
     gpus: int = 1
     label: str = ""
+    metrics: tuple[str, ...] = ("swd",)
+    metrics_num: int = 512
 
     @property
     def name(self) -> str:
@@ -110,7 +115,14 @@ def training_job(plan: TrainPlan, ctx: JobContext) -> TrainResult:
     ctx.status("resuming" if plan.resume else "starting")
     from batikstudio.training.loop import train  # lazy: the panel imports fast without it
 
-    return train(TrainRequest(plan.config, plan.run_dir, resume=plan.resume), ctx)
+    dataset, hooks = None, {}
+    if plan.metrics:
+        from batikstudio.io.datasetreader import open_dataset
+        from batikstudio.training.metrics.evaluate import training_metrics
+
+        dataset = open_dataset(plan.config.data)
+        hooks = training_metrics(plan.metrics, dataset, num=plan.metrics_num)
+    return train(TrainRequest(plan.config, plan.run_dir, resume=plan.resume, dataset=dataset, metrics=hooks), ctx)
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,7 @@ _FLAGS: dict[str, str] = {  # TrainConfig field -> `batikstudio train` option ta
 _SWITCHES: dict[str, tuple[str, bool]] = {  # field -> (switch, the value the switch sets)
     "augment_wrap": ("--no-wrap", False), "conditional": ("--cond", True), "mirror": ("--mirror", True),
     "tileable": ("--tileable", True), "mixed_precision": ("--no-amp", False), "fast_path": ("--straight", False),
+    "cpu_bf16": ("--cpu-bf16", True),
 }
 _G_FLAGS = {"z_dim": "--z-dim", "w_dim": "--w-dim", "mapping_layers": "--map",
             "mapping_lr_multiplier": "--mapping-lr", "channel_base": "--cbase", "channel_max": "--cmax"}
@@ -192,6 +205,8 @@ def torchrun_command(plan: TrainPlan, python: str | None = None) -> list[str]:
         raise ValueError(f"gpus must be >= 1, got {plan.gpus}")
     head = [python or sys.executable, "-m", "torch.distributed.run", "--standalone",
             "--nproc-per-node", str(plan.gpus), "-m", "batikstudio", "train"]
+    measure = ["--metrics", ",".join(plan.metrics), "--metrics-num", str(plan.metrics_num)] if plan.metrics else []
     if plan.resume:
-        return head + ["--resume", str(plan.run_dir), "--kimg", str(plan.config.total_kimg)]
-    return head + ["--data", str(plan.config.data), "--out", str(plan.run_dir)] + train_cli_args(plan.config)
+        return head + ["--resume", str(plan.run_dir), "--kimg", str(plan.config.total_kimg)] + measure
+    return (head + ["--data", str(plan.config.data), "--out", str(plan.run_dir)] + train_cli_args(plan.config)
+            + measure)

@@ -30,7 +30,7 @@ def test_cli_args_give_back_the_same_config():
                       augment="diffaugment", augment_ops=("translation",), augment_wrap=False, ada_target=0.7,
                       diffusion=DiffusionConfig(enabled=True, ts_dist="uniform", t_max=500), conditional=True,
                       mirror=True, freeze_d=2, tileable=True, mixed_precision=False, fast_path=False,
-                      device="cuda", seed=3, kimg_per_tick=0.5, snapshot_ticks=4, keep_last=2,
+                      cpu_bf16=True, device="cuda", seed=3, kimg_per_tick=0.5, snapshot_ticks=4, keep_last=2,
                       start="base.pkl", g_kwargs=dict(TINY_G, mapping_lr_multiplier=0.1))
     plan = TrainPlan(config=cfg, run_dir="/runs/r1", gpus=4)
     cmd = torchrun_command(plan, python="/usr/bin/python3")
@@ -52,7 +52,10 @@ def test_defaults_round_trip_and_unpassable_options_are_named():
 
 def test_resume_command_and_bad_gpu_count():
     plan = TrainPlan(config=TrainConfig(total_kimg=50), run_dir="/runs/r1", resume=True, gpus=2)
-    assert torchrun_command(plan, "py")[-5:] == ["train", "--resume", "/runs/r1", "--kimg", "50"]
+    assert torchrun_command(plan, "py")[-9:] == ["train", "--resume", "/runs/r1", "--kimg", "50",
+                                                 "--metrics", "swd", "--metrics-num", "512"]
+    quiet = TrainPlan(config=TrainConfig(total_kimg=50), run_dir="/runs/r1", resume=True, gpus=2, metrics=())
+    assert torchrun_command(quiet, "py")[-5:] == ["train", "--resume", "/runs/r1", "--kimg", "50"]
     with pytest.raises(ValueError):
         torchrun_command(TrainPlan(config=TrainConfig(), run_dir="r", gpus=0))
     assert torchrun_command(plan)[0] == sys.executable
@@ -68,12 +71,14 @@ def test_training_job_builds_the_data_set_trains_resumes_and_exports(tmp_path):
                       snapshot_ticks=1, g_kwargs=TINY_G, sample_seeds=(0, 1), device="cpu", augment="none")
     build = DatasetBuildRequest(DatasetCheckRequest(str(src), res=16), cfg.data)
     ctx = RecordingContext()
-    result = training_job(TrainPlan(cfg, str(run), build), ctx)
+    result = training_job(TrainPlan(cfg, str(run), build, metrics_num=16), ctx)
     assert (run / "dataset.zip").is_file() and result.kimg == pytest.approx(0.008)
     assert any("preparing the data set" in s for s in ctx.status_log)
-    assert [p.kimg for p in ctx.partials if isinstance(p, TrainTick)] == [0.004, 0.008]  # no previews
+    ticks = [p for p in ctx.partials if isinstance(p, TrainTick)]
+    assert [p.kimg for p in ticks] == [0.004, 0.008]  # no previews
+    assert all(p.metrics["swd"] > 0 for p in ticks)  # measured at every snapshot, for the plot
     longer = resume_plan(str(run))
-    longer = TrainPlan(longer.config.replace(total_kimg=0.012), longer.run_dir, resume=True)
+    longer = TrainPlan(longer.config.replace(total_kimg=0.012), longer.run_dir, resume=True, metrics=())
     assert training_job(longer, RecordingContext()).kimg == pytest.approx(0.012)
     out = export_job(ExportRequest(str(run), str(tmp_path / "lib" / "mine.safetensors"), "mine"), RecordingContext())
     meta = read_model_meta(out)

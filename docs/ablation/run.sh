@@ -1,0 +1,38 @@
+#!/bin/bash
+# The 64 px ablation of models/README.md: StyleGAN2 loss vs Wasserstein (WGAN-GP), each with and
+# without Diffusion-GAN noise, and a DCGAN baseline, on the same procedural batik data, each for
+# the same CPU-time budget (one torch thread; --clock cpu keeps budgets equal on a shared machine).
+#
+#   bash docs/ablation/run.sh [WORKDIR] [MINUTES]      (default: runs/ablation, 10 minutes per run)
+#
+# Writes WORKDIR/<variant>/ (run folders), WORKDIR/<variant>.safetensors, metrics and grids.
+set -euo pipefail
+WORK=${1:-runs/ablation}
+MIN=${2:-10}
+export BATIKSTUDIO_THREADS=1
+mkdir -p "$WORK"
+DATA="$WORK/batik64.zip"
+HELD="$WORK/heldout64.zip"
+[ -e "$DATA" ] || batikstudio motifs --count 6000 --res 64 -o "$DATA"
+[ -e "$HELD" ] || batikstudio motifs --count 1000 --res 64 --seed 100000 -o "$HELD"
+COMMON=(--data "$DATA" --res 64 --batch 16 --kimg 1000 --cond --mirror --tileable
+        --augment diffaugment --augment-ops translation --cpu-bf16
+        --z-dim 256 --w-dim 256 --map 2 --mapping-lr 0.01 --cbase 4096 --cmax 128
+        --tick 2 --snap 100 --keep 1 --samples 40 --minutes "$MIN" --clock cpu)
+declare -A EXTRA=(
+  [sg2]="--loss stylegan2 --r1-gamma 0.1"
+  [sg2-diff]="--loss stylegan2 --r1-gamma 0.1 --diffusion"
+  [wgan]="--loss wasserstein --gp wgan-gp"
+  [wgan-diff]="--loss wasserstein --gp wgan-gp --diffusion"
+  [dcgan]="--arch dcgan"
+)
+for v in sg2 sg2-diff wgan wgan-diff dcgan; do
+  if [ ! -e "$WORK/$v.safetensors" ]; then
+    # shellcheck disable=SC2086
+    batikstudio train "${COMMON[@]}" ${EXTRA[$v]} --out "$WORK/$v"
+    batikstudio train --export "$WORK/$v" -o "$WORK/$v.safetensors"
+  fi
+  batikstudio metrics --model "$WORK/$v.safetensors" --data "$HELD" --metrics swd,fd-effnet --num 1000 \
+    | tee "$WORK/$v.metrics.txt"
+  batikstudio generate --model "$WORK/$v.safetensors" --class all --seeds 0-7 --grid "$WORK/$v.png"
+done
