@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from batikstudio.runtime import resolve_device
 
     model = open_model(args.model, device=resolve_device(args.device))
+    _check_family(args, model)
     if args.from_image is not None:
         return _regenerate(args, model)
     if args.out is None and args.grid is None:
@@ -104,6 +105,12 @@ def run(args: argparse.Namespace) -> int:
         args.class_index = "0"
     req = build_request(args, list(model.class_labels))
     return _generate(args, model, req)
+
+
+def _check_family(args: argparse.Namespace, model) -> None:
+    """Refuse W-space edits on families without a W space (DCGAN: truncation scales z)."""
+    if model.meta.architecture == "dcgan" and (args.mix or args.direction or args.direction_layers):
+        raise BatikError("DCGAN models have no W space: --mix and --direction need a StyleGAN2 model")
 
 
 def _class_rows(args, model) -> int:

@@ -6,6 +6,7 @@ Examples::
     batikstudio train --resume runs/batik --kimg 200 --metrics swd
     torchrun --nproc-per-node 2 -m batikstudio train --data batik.zip --out runs/batik
     batikstudio train --export runs/batik -o batik.safetensors
+    batikstudio train --arch dcgan --data batik.zip --out runs/dcgan --res 64 --augment none
 
 Ctrl-C stops after the current iteration and writes a snapshot (a second Ctrl-C aborts).
 """
@@ -34,6 +35,8 @@ def register(subparsers: Any) -> None:
     io.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     io.add_argument("--seed", type=int, default=0)
     t = p.add_argument_group("training")
+    t.add_argument("--arch", choices=("stylegan2", "dcgan"), default="stylegan2",
+                   help="network family; dcgan defaults: --lr 0.0002 --betas 0.5,0.999 --r1-gamma 0 --style-mixing 0")
     t.add_argument("--res", type=int, help="resolution (default: the data set's)")
     t.add_argument("--batch", type=int, default=16, help="global batch size")
     t.add_argument("--kimg", type=float, help="length in thousands of images (default 100)")
@@ -46,8 +49,9 @@ def register(subparsers: Any) -> None:
     t.add_argument("--gp", choices=("r1", "wgan-gp"), default="r1", help="penalty for --loss wasserstein")
     t.add_argument("--r1-gamma", type=float, help="R1 weight (default 0.0002 * res^2 / batch)")
     t.add_argument("--pl-weight", type=float, default=0.0, help="path length regularisation (NVlabs: 2)")
-    t.add_argument("--style-mixing", type=float, default=0.9)
-    t.add_argument("--lr", type=float, default=0.0025)
+    t.add_argument("--style-mixing", type=float, help="style mixing probability (default 0.9; dcgan 0)")
+    t.add_argument("--lr", type=float, help="Adam learning rate (default 0.0025; dcgan 0.0002)")
+    t.add_argument("--betas", type=_betas, metavar="B1,B2", help="Adam betas (default 0,0.99; dcgan 0.5,0.999)")
     t.add_argument("--ema-kimg", type=float)
     t.add_argument("--augment", choices=("ada", "diffaugment", "none"), default="ada")
     t.add_argument("--augment-ops", default="", help="comma-separated subset, e.g. translate or translation")
@@ -71,6 +75,8 @@ def register(subparsers: Any) -> None:
     n.add_argument("--mapping-lr", type=float, help="mapping network lr multiplier (NVlabs 0.01)")
     n.add_argument("--cbase", type=int, help="channel_base")
     n.add_argument("--cmax", type=int, help="channel_max")
+    n.add_argument("--ngf", type=int, help="dcgan: generator feature maps at half the resolution")
+    n.add_argument("--ndf", type=int, help="dcgan: discriminator feature maps at half the resolution")
     r = p.add_argument_group("reporting")
     r.add_argument("--tick", type=float, default=4.0, help="kimg per tick")
     r.add_argument("--snap", type=int, default=10, help="snapshot every N ticks")
@@ -83,9 +89,18 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _betas(text: str) -> tuple[float, float]:
+    try:
+        b1, b2 = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad betas {text!r}: use two numbers, e.g. 0.5,0.999") from None
+    return b1, b2
+
+
 def _g_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     names = {"z_dim": args.z_dim, "w_dim": args.w_dim, "mapping_layers": args.map,
-             "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax}
+             "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax,
+             "ngf": args.ngf}
     return {k: v for k, v in names.items() if v is not None}
 
 
@@ -94,18 +109,18 @@ def build_config(args: argparse.Namespace):
     from batikstudio.training.config import DiffusionConfig, TrainConfig
 
     ops = tuple(o.strip() for o in args.augment_ops.split(",") if o.strip())
-    return TrainConfig(
-        data=args.data or "", resolution=args.res, batch=args.batch,
+    return TrainConfig.for_arch(
+        args.arch, data=args.data or "", resolution=args.res, batch=args.batch,
         total_kimg=args.kimg if args.kimg is not None else 100.0,
         loss=args.loss, gp=args.gp, r1_gamma=args.r1_gamma, pl_weight=args.pl_weight,
-        style_mixing_prob=args.style_mixing, lr=args.lr, ema_kimg=args.ema_kimg,
+        style_mixing_prob=args.style_mixing, lr=args.lr, betas=args.betas, ema_kimg=args.ema_kimg,
         augment=args.augment, augment_ops=ops, augment_wrap=not args.no_wrap, ada_target=args.ada_target,
         diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
         conditional=args.cond, mirror=args.mirror, freeze_d=args.freeze_d, tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,
         sample_seeds=tuple(range(max(1, args.samples))), kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,
-        g_kwargs=_g_kwargs(args))
+        g_kwargs=_g_kwargs(args), d_kwargs={"ndf": args.ndf} if args.ndf is not None else {})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ Layout of a model file:
   (normally float32); shapes follow the NVlabs parameter names.
 * metadata: safetensors' string metadata holds one key, ``batikstudio``, whose value is a
   JSON object with ``format`` ("batikstudio-model"), ``format_version`` (1),
-  ``architecture`` ("stylegan2"), ``G_config`` and ``D_config`` (dicts of the network
+  ``architecture`` ("stylegan2" or "dcgan"), ``G_config`` and ``D_config`` (dicts of the network
   configs), ``class_labels`` (list of names, ``[]`` when unconditional), ``training``
   (dataset, kimg, losses, options, metrics, Diffusion-GAN p/T ...), ``provenance`` (source
   file + sha256, importer, created time, software version), ``name`` and ``description``.
@@ -52,7 +52,7 @@ class ModelMeta:
     Attributes:
         G_config: generator config as a dict (``GeneratorConfig.to_dict()``).
         D_config: discriminator config dict, or ``None`` when the file has no ``D.*``.
-        architecture: registry name of the network family (``"stylegan2"``).
+        architecture: registry name of the network family (``"stylegan2"``, ``"dcgan"``).
         class_labels: one name per class for conditional models, ``()`` otherwise.
         training: training record (dataset, kimg, losses, options, metrics, diffusion ...).
         provenance: where the model came from (source, sha256, importer, created, software).

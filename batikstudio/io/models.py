@@ -2,7 +2,9 @@
 
 Everything that opens a model goes through :func:`open_model`, which returns a
 :class:`LoadedModel` with a ready ``G_ema`` (eval mode, no gradients) on the requested
-device, plus ``G`` / ``D`` for fine-tuning when asked. NVlabs pickles are read with the
+device, plus ``G`` / ``D`` for fine-tuning when asked. Native files name their network
+family (``architecture``: ``"stylegan2"`` or ``"dcgan"``), looked up in the registry
+:data:`batikstudio.core.nets.ARCHITECTURES`. NVlabs pickles are read with the
 restricted unpickler of :mod:`batikstudio.io.nvlabs_pickle` (nothing in them runs) and can
 be converted once to the native format with :func:`import_pickle`.
 
@@ -24,7 +26,7 @@ from typing import Any, Mapping
 import torch
 
 from batikstudio import __version__
-from batikstudio.core.nets import ARCHITECTURES, DiscriminatorConfig, GeneratorConfig
+from batikstudio.core.nets import ARCHITECTURES, DiscriminatorConfig, GeneratorConfig, architecture_of
 from batikstudio.errors import ModelFileError
 from batikstudio.io.modelfile import (
     MODEL_SUFFIX, ModelFile, ModelMeta, check_state_dict, file_sha256, read_model_file,
@@ -363,25 +365,27 @@ def run_import(request: ImportRequest, ctx: JobContext) -> ImportReport:
     return import_pickle(request.src, request.dst, ctx)
 
 
-def new_random_model(cfg: GeneratorConfig, seed: int, path: str | os.PathLike[str],
-                     d_cfg: DiscriminatorConfig | None = None, name: str = "",
-                     description: str = "") -> Path:
-    """Write an untrained model (NVlabs-style random init) to ``path``.
+def new_random_model(cfg: Any, seed: int, path: str | os.PathLike[str],
+                     d_cfg: Any = None, name: str = "", description: str = "") -> Path:
+    """Write an untrained model (the family's random init) to ``path``.
 
     The same ``cfg`` and ``seed`` always give the same tensors. With ``d_cfg`` a matching
     untrained ``G`` (copy of ``G_ema``) and ``D`` are stored too, for training from scratch.
+    The architecture follows the config's type (:class:`GeneratorConfig` -> ``"stylegan2"``,
+    ``DCGANGeneratorConfig`` -> ``"dcgan"``).
 
     Raises:
         ExportError: if the file cannot be written.
     """
-    _, g_cls, _, d_cls = ARCHITECTURES["stylegan2"]
+    architecture = architecture_of(cfg)
+    _, g_cls, _, d_cls = ARCHITECTURES[architecture]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         g_sd = g_cls(cfg).state_dict()
         d_sd = d_cls(d_cfg).state_dict() if d_cfg is not None else None
     meta = ModelMeta(
         G_config=cfg.to_dict(), D_config=d_cfg.to_dict() if d_cfg is not None else None,
-        architecture="stylegan2", class_labels=tuple(f"class {i}" for i in range(cfg.c_dim)),
+        architecture=architecture, class_labels=tuple(f"class {i}" for i in range(cfg.c_dim)),
         training={"kimg": 0, "untrained": True, "seed": seed},
         provenance={"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "software": f"batikstudio {__version__}",

@@ -19,6 +19,15 @@ AUGMENTS = ("ada", "diffaugment", "none")
 ADA_OPS = ("xflip", "rotate90", "translate", "brightness", "contrast", "saturation", "hue", "cutout")
 DIFFAUGMENT_OPS = ("color", "translation", "cutout")
 TS_DISTS = ("priority", "uniform")
+ARCHS = ("stylegan2", "dcgan")
+
+# Per-family defaults of the options whose best value depends on the network family
+# (TrainConfig's own defaults are StyleGAN2's). DCGAN: Radford et al.'s Adam settings, no R1
+# (its D has BatchNorm), no style mixing (there is one input vector).
+ARCH_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "stylegan2": {"lr": 0.0025, "betas": (0.0, 0.99), "r1_gamma": None, "style_mixing_prob": 0.9},
+    "dcgan": {"lr": 0.0002, "betas": (0.5, 0.999), "r1_gamma": 0.0, "style_mixing_prob": 0.0},
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class TrainConfig:
     """Every option of a training run.
 
     Attributes:
+        arch: network family, ``"stylegan2"`` or ``"dcgan"`` (see :meth:`for_arch` for the
+            options whose defaults differ per family).
         data: dataset path (NVlabs zip layout or folder, see :mod:`batikstudio.io.dataset`).
         resolution: training resolution in pixels; ``None`` uses the dataset's.
         batch: global batch size (split over processes in multi-GPU runs).
@@ -104,6 +115,7 @@ class TrainConfig:
             from the updated G, reference grouped / upfirdn convolutions).
     """
 
+    arch: str = "stylegan2"
     data: str = ""
     resolution: int | None = None
     batch: int = 16
@@ -150,6 +162,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError with a one-line message on an impossible option."""
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if self.gp not in PENALTIES:
@@ -174,6 +188,25 @@ class TrainConfig:
             raise ValueError("freeze_d must be >= 0, keep_last and snapshot_ticks >= 1")
         if self.r1_interval < 1 or self.pl_interval < 1 or self.ada_interval < 1:
             raise ValueError("regularisation and adjustment intervals must be >= 1")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {tuple(self.betas)}")
+
+    @classmethod
+    def for_arch(cls, arch: str = "stylegan2", **options: Any) -> "TrainConfig":
+        """A config with the family's defaults (:data:`ARCH_DEFAULTS`) for options not given.
+
+        Options passed as ``None`` count as not given, except where ``None`` is a value of its
+        own for that family (StyleGAN2's ``r1_gamma=None`` = the NVlabs heuristic).
+
+        >>> TrainConfig.for_arch("dcgan", lr=0.001).betas
+        (0.5, 0.999)
+        """
+        if arch not in ARCH_DEFAULTS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+        kw = {k: v for k, v in options.items() if v is not None}
+        for key, value in ARCH_DEFAULTS[arch].items():
+            kw.setdefault(key, value)
+        return cls(arch=arch, **kw)
 
     # -- resolved values ------------------------------------------------------------------
     def effective_r1_gamma(self, resolution: int) -> float:

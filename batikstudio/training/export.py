@@ -59,8 +59,9 @@ def export_snapshot(snapshot: str | os.PathLike[str], out: str | os.PathLike[str
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "software": f"Batik Studio {__version__}",
     }
+    arch = meta.get("architecture") or (meta.get("config") or {}).get("arch", "stylegan2")
     model_meta = ModelMeta(
-        G_config=meta["G_config"], D_config=meta["D_config"] if include_training_nets else None,
+        architecture=arch, G_config=meta["G_config"], D_config=meta["D_config"] if include_training_nets else None,
         class_labels=tuple(meta.get("class_names") or ()), training=training, provenance=provenance,
         name=name or snap.parent.name,
         description=f"trained by Batik Studio for {float(meta.get('kimg', 0)):.1f} kimg",

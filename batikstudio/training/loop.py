@@ -26,7 +26,9 @@ from batikstudio.training.checkpoint import restore_trainer, trainer_state
 from batikstudio.training.config import TrainConfig, TrainRequest, TrainResult, TrainTick
 from batikstudio.training.data import RealSampler
 from batikstudio.training.distributed import DistInfo, all_mean, broadcast_module, init_distributed, shutdown
-from batikstudio.training.networks import StartNets, build_scratch, load_start, scratch_configs
+from batikstudio.training.networks import (
+    StartNets, build_scratch, load_start, nets_from_config_dicts, scratch_configs,
+)
 from batikstudio.training.runfolder import RunFolder, load_snapshot
 from batikstudio.training.samples import sample_grid
 from batikstudio.training.step import Trainer
@@ -119,16 +121,13 @@ class _Run:
         return nets, nets.G.cfg, nets.D.cfg
 
     def _nets_from_snapshot(self) -> StartNets:
-        from batikstudio.core.nets import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
-
         snap = self.folder.latest_snapshot()
         if snap is None:
             raise DatasetError(f"nothing to resume in {self.folder.path}: no snapshot")
         _, meta = load_snapshot(snap)
-        G = Generator(GeneratorConfig.from_dict(meta["G_config"]))
-        D = Discriminator(DiscriminatorConfig.from_dict(meta["D_config"]))
-        G_ema = Generator(GeneratorConfig.from_dict(meta["G_config"])).eval()
-        return StartNets(G=G, D=D, G_ema=G_ema, training=dict(meta.get("training") or {}))
+        nets = nets_from_config_dicts(self.cfg.arch, meta["G_config"], meta["D_config"])
+        nets.training = dict(meta.get("training") or {})
+        return nets
 
     def _trainer(self) -> tuple[Trainer, int]:
         cfg = self.cfg
@@ -244,7 +243,7 @@ class _Run:
         if not self.info.is_main:
             return None
         record = self.training_record(trainer, stats)
-        extra = {"G_config": self.g_cfg.to_dict(), "D_config": self.d_cfg.to_dict(),
+        extra = {"architecture": self.cfg.arch, "G_config": self.g_cfg.to_dict(), "D_config": self.d_cfg.to_dict(),
                  "class_names": list(self.class_names), "config": self.cfg.to_dict(), "training": record}
         tensors, meta = trainer_state(trainer, tick, extra)
         return self.folder.save_snapshot(trainer.nimg, tensors, meta, keep_last=self.cfg.keep_last)

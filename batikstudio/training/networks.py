@@ -1,10 +1,14 @@
 """Build or load the networks a run starts from: scratch, a native model file or a pickle.
 
-Scratch defaults are the NVlabs ``auto`` flavour scaled to the resolution (``channel_base``
-16384 up to 128 px, else 32768; channel_max 512; 8 mapping layers; z = w = 512; fp16 on the 4
-highest resolutions with conv_clamp 256 -- fp16 only matters on CUDA), overridable by
-``TrainConfig.g_kwargs`` / ``d_kwargs``. D gets ``t_dim = 1`` for Diffusion-GAN runs and a
-minibatch-std group no larger than the per-process batch.
+The family comes from ``TrainConfig.arch`` and the registry
+:data:`batikstudio.core.nets.ARCHITECTURES`. StyleGAN2 scratch defaults are the NVlabs
+``auto`` flavour scaled to the resolution (``channel_base`` 16384 up to 128 px, else 32768;
+channel_max 512; 8 mapping layers; z = w = 512; fp16 on the 4 highest resolutions with
+conv_clamp 256 -- fp16 only matters on CUDA), overridable by ``TrainConfig.g_kwargs`` /
+``d_kwargs``. D gets ``t_dim = 1`` for Diffusion-GAN runs and a minibatch-std group no
+larger than the per-process batch. DCGAN scratch nets take the defaults of
+:class:`~batikstudio.core.nets.DCGANGeneratorConfig` / ``DCGANDiscriminatorConfig`` with the
+same overrides (D's ``channel_max`` follows G's unless given).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import torch
 
-from batikstudio.core.nets import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+from batikstudio.core.nets import ARCHITECTURES, architecture_of
 from batikstudio.errors import BatikError, ModelFileError
 from batikstudio.training.config import TrainConfig
 
@@ -41,9 +45,25 @@ class StartNets:
     class_names: tuple[str, ...] = ()
 
 
-def scratch_configs(cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
-                    batch_per_process: int) -> tuple[GeneratorConfig, DiscriminatorConfig]:
-    """Generator and discriminator configs for a scratch run (overrides applied)."""
+def check_arch_options(cfg: TrainConfig) -> None:
+    """Refuse options the chosen network family cannot honour.
+
+    Raises:
+        BatikError: one sentence naming the option (DCGAN: no Diffusion-GAN, no style mixing,
+            no path length regularisation).
+    """
+    if cfg.arch != "dcgan":
+        return
+    if cfg.diffusion.enabled:
+        raise BatikError("DCGAN discriminators take no diffusion step: --diffusion needs --arch stylegan2")
+    if cfg.style_mixing_prob > 0:
+        raise BatikError("DCGAN models have no W space: style mixing needs --arch stylegan2 (use --style-mixing 0)")
+    if cfg.pl_weight > 0:
+        raise BatikError("DCGAN models have no W space: path length regularisation needs --arch stylegan2")
+
+
+def _stylegan2_kwargs(cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
+                      batch_per_process: int) -> tuple[dict[str, Any], dict[str, Any]]:
     base = 16384 if resolution <= 128 else 32768
     g = dict(z_dim=512, w_dim=512, mapping_layers=8, channel_base=base, channel_max=512,
              num_fp16_res=4, conv_clamp=256)
@@ -54,18 +74,52 @@ def scratch_configs(cfg: TrainConfig, resolution: int, channels: int, c_dim: int
     d.update(cfg.d_kwargs)
     d.update(c_dim=c_dim, img_resolution=resolution, img_channels=channels,
              t_dim=1 if cfg.diffusion.enabled else 0)
+    return g, d
+
+
+def _dcgan_kwargs(cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
+                  batch_per_process: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    g = dict(cfg.g_kwargs)
+    g.update(c_dim=c_dim, img_resolution=resolution, img_channels=channels)
+    d = {"channel_max": g["channel_max"]} if "channel_max" in g else {}
+    d.update(cfg.d_kwargs)
+    d.update(c_dim=c_dim, img_resolution=resolution, img_channels=channels)
+    return g, d
+
+
+_SCRATCH_KWARGS = {"stylegan2": _stylegan2_kwargs, "dcgan": _dcgan_kwargs}
+
+
+def scratch_configs(cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
+                    batch_per_process: int) -> tuple[Any, Any]:
+    """Generator and discriminator configs of ``cfg.arch`` for a scratch run (overrides applied).
+
+    Raises:
+        BatikError: bad overrides, or options the family cannot honour.
+    """
+    check_arch_options(cfg)
+    g, d = _SCRATCH_KWARGS[cfg.arch](cfg, resolution, channels, c_dim, batch_per_process)
+    g_cfg_cls, _, d_cfg_cls, _ = ARCHITECTURES[cfg.arch]
     try:
-        return GeneratorConfig.from_dict(g), DiscriminatorConfig.from_dict(d)
+        return g_cfg_cls.from_dict(g), d_cfg_cls.from_dict(d)
     except ValueError as exc:
-        raise BatikError(f"bad network options: {exc}") from exc
+        raise BatikError(f"bad network options for {cfg.arch}: {exc}") from exc
 
 
-def build_scratch(g_cfg: GeneratorConfig, d_cfg: DiscriminatorConfig) -> StartNets:
-    """Fresh networks (initialised from torch's global generator: seed it first)."""
-    G = Generator(g_cfg)
-    D = Discriminator(d_cfg)
+def build_scratch(g_cfg: Any, d_cfg: Any) -> StartNets:
+    """Fresh networks of the configs' family (initialised from torch's global generator: seed it first)."""
+    _, g_cls, _, d_cls = ARCHITECTURES[architecture_of(g_cfg)]
+    G = g_cls(g_cfg)
+    D = d_cls(d_cfg)
     G_ema = copy.deepcopy(G).eval()
     return StartNets(G=G, D=D, G_ema=G_ema)
+
+
+def nets_from_config_dicts(arch: str, g_config: dict[str, Any], d_config: dict[str, Any]) -> StartNets:
+    """Untrained G, D, G_ema (eval) of family ``arch`` from stored config dicts (a snapshot's)."""
+    g_cfg_cls, g_cls, d_cfg_cls, d_cls = ARCHITECTURES[arch]
+    g_cfg = g_cfg_cls.from_dict(g_config)
+    return StartNets(G=g_cls(g_cfg), D=d_cls(d_cfg_cls.from_dict(d_config)), G_ema=g_cls(g_cfg).eval())
 
 
 def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
@@ -80,8 +134,12 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
     """
     from batikstudio.io import models  # lazy: heavier import, only for fine-tuning
 
+    check_arch_options(cfg)
     p = Path(path)
     loaded = models.open_model(p, device="cpu", with_training_nets=True)
+    if loaded.meta.architecture != cfg.arch:
+        raise ModelFileError(f"{p.name} is a {loaded.meta.architecture} model: "
+                             f"train it with --arch {loaded.meta.architecture}")
     G_ema, G, D = copy.deepcopy(loaded.G_ema), loaded.G, loaded.D
     g_cfg = G_ema.cfg
     if (g_cfg.img_resolution, g_cfg.img_channels, g_cfg.c_dim) != (resolution, channels, c_dim):
@@ -97,7 +155,7 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
                         p.name, "not" if want_t else "")
         _, d_cfg = scratch_configs(cfg.replace(g_kwargs={**g_cfg.to_dict(), **dict(cfg.g_kwargs)}),
                                    resolution, channels, c_dim, batch_per_process)
-        D = Discriminator(d_cfg)
+        D = ARCHITECTURES[cfg.arch][3](d_cfg)
     G.train()
     D.train()
     log.info("starting from %s (%s)", p.name, "with its D" if D is not None else "fresh D")
