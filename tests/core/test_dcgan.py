@@ -105,7 +105,7 @@ def test_eval_mode_images_do_not_depend_on_the_batch_and_bn_stats_are_state():
     G(z, c)  # train mode: batch statistics, running stats move
     assert not torch.equal(before, G.synthesis.b4.bn.running_mean)
     keys = G.state_dict().keys()
-    assert {"synthesis.b4.bn.running_mean", "synthesis.b4.bn.running_var", "synthesis.b4.bn.num_batches_tracked"} <= keys
+    assert {f"synthesis.b4.bn.{k}" for k in ("running_mean", "running_var", "num_batches_tracked")} <= keys
     assert "b8.bn.running_var" in D.state_dict() and "b16.bn.weight" not in D.state_dict()  # no BN on layer 1
     G.eval()
     assert torch.allclose(G(z, c)[:1], G(z[:1], c[:1]), atol=1e-6)

@@ -91,7 +91,8 @@ def test_cli_run_export_generate_metrics(tmp_path, png_folder, capsys):
     # fine-tuning from the exported model keeps its family
     assert main(["train", "--data", str(png_folder), "--out", str(tmp_path / "ft"), "--batch", "4", "--kimg",
                  "0.004", "--tick", "0.004", "--cond", "--augment", "none", "--start", str(model), *NETS[:2]]) == 0
-    assert main(["train", "--data", str(png_folder), "--out", str(tmp_path / "sg"), "--cond", "--start", str(model)]) == 2
+    sg_run = str(tmp_path / "sg")
+    assert main(["train", "--data", str(png_folder), "--out", sg_run, "--cond", "--start", str(model)]) == 2
     assert "is a dcgan model: train it with --arch dcgan" in capsys.readouterr().err
 
 
