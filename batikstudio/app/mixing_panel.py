@@ -25,6 +25,7 @@ from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.job_bar import JobBar
 from batikstudio.app.motif_state import MotifViewModel
 from batikstudio.core.latents import MIX_RANGE_NAMES, parse_seeds
+from batikstudio.render.engine import NO_W_LAYERS
 from batikstudio.render.motif import MotifState
 
 log = logging.getLogger(__name__)
@@ -338,6 +339,8 @@ class MixingPanel(QWidget):
         base = self.vm.state
         if base.directions and self.directions is None:
             base = replace(base, directions=())
+        if getattr(self.model_obj.G_ema, "num_ws", 2) == 1:
+            raise ValueError(NO_W_LAYERS)
         res = self.model_obj.G_ema.img_resolution
         size = CELL_PIXELS if res > CELL_PIXELS else None
         return MixingMatrixRequest(self.model_obj, base, rows, cols, self.range_box.currentText(),

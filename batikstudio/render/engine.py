@@ -37,6 +37,10 @@ def _device_of(G: torch.nn.Module) -> torch.device:
     return next(G.parameters()).device
 
 
+NO_W_LAYERS = ("this model has a single latent vector, not one per layer (a DCGAN model): style mixing and "
+               "per-layer directions need a StyleGAN2 model")
+
+
 def compute_ws(G: torch.nn.Module, req: RenderRequest, seeds, directions: LatentDirections | None) -> torch.Tensor:
     """The edited ws [len(seeds), num_ws, w_dim] for ``seeds`` under ``req``."""
     return ws_from_z(G, req, latents.seeds_to_z(seeds, G.z_dim, _device_of(G)), directions)
@@ -49,6 +53,8 @@ def ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor, direction
     w_avg = G.mapping.w_avg
     ws = latents.truncate(G.mapping(z, c), w_avg, req.psi, req.cutoff)
     res = G.img_resolution
+    if ws.shape[1] == 1 and (req.mix or req.direction_layers is not None):
+        raise ValueError(NO_W_LAYERS)
     for mix in req.mix:
         cls = mix.class_index if mix.class_index is not None else req.class_index
         dz = latents.seeds_to_z([mix.seed], G.z_dim, device)

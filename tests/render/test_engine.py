@@ -157,3 +157,17 @@ def test_bfloat16_precision_is_close_and_recorded():
     assert fast.provenance(0)["render"]["precision"] == "bfloat16"
     with pytest.raises(ValueError, match="precision"):
         RenderRequest(precision="int8")
+
+
+def test_single_latent_models_render_but_refuse_mixing_clearly():
+    from batikstudio.core.nets.dcgan import DCGANGenerator, DCGANGeneratorConfig
+
+    torch.manual_seed(0)
+    G = DCGANGenerator(DCGANGeneratorConfig(c_dim=0, img_resolution=16, img_channels=3, z_dim=8, ngf=8)).eval()
+    img = render(FakeModel(G), RenderRequest(seeds=(1, 2), psi=0.7)).images
+    assert img.shape == (2, 16, 16, 3) and img.dtype == np.uint8
+    assert not np.array_equal(img[0], img[1])
+    with pytest.raises(ValueError, match="single latent vector"):
+        render(FakeModel(G), RenderRequest(seeds=(1,), mix=(MixSpec(5, "coarse"),)))
+    with pytest.raises(ValueError, match="single latent vector"):
+        compute_ws(G, RenderRequest(seeds=(1,), direction_layers="fine"), (1,), None)
