@@ -92,8 +92,8 @@ def run_info(args: argparse.Namespace) -> int:
     training = meta.training
     if "kimg" in training:
         lines.append(f"kimg:         {training['kimg']}")
-    if "diffusion" in training:
-        d = training["diffusion"]
+    d = training.get("diffusion")
+    if isinstance(d, dict):  # None when trained without Diffusion-GAN noise
         lines.append(f"diffusion:    p {d.get('p')}, T {d.get('T')}")
     if "augment" in training:
         aug = training["augment"]
