@@ -16,6 +16,7 @@ lazy R1 runs every 16 iterations. Every cell runs in its own subprocess, which r
 peak resident memory (``ru_maxrss``, including the Python / torch baseline).
 
     BATIKSTUDIO_THREADS=1 .venv/bin/python bench/train.py [--quick] [--cpu-time] [--configs 64px paper256]
+        [--processes 2]   # also: 2 data-parallel processes x 1 thread (gloo), global batch unchanged
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import torch
 from batikstudio.runtime import configure_threads
 from batikstudio.training.config import TrainConfig
 from batikstudio.training.data import RealSampler
-from batikstudio.training.distributed import DistInfo
+from batikstudio.training.distributed import DistInfo, init_distributed, shutdown
 from batikstudio.training.networks import build_scratch, scratch_configs
 from batikstudio.training.step import Trainer, cpu_has_native_bf16
 
@@ -72,17 +73,19 @@ class RandomImages:
         return self.imgs[i], -1
 
 
-def make_trainer(config: str, variant: str) -> Trainer:
-    """A trainer of one bench configuration on the CPU (random weights, seed 0)."""
+def make_trainer(config: str, variant: str, info: DistInfo = DistInfo()) -> Trainer:
+    """A trainer of one bench configuration on the CPU (random weights, seed 0); with ``info``
+    one process's share of a data-parallel run."""
     spec = CONFIGS[config]
     cfg = TrainConfig(batch=spec["batch"], augment="diffaugment", device="cpu", r1_interval=R1_INTERVAL,
                       r1_gamma=spec["r1_gamma"], g_kwargs=spec["g"], d_kwargs=spec["d"], **VARIANTS[variant])
     res = spec["res"]
     torch.manual_seed(0)
-    g_cfg, d_cfg = scratch_configs(cfg, res, 3, 0, cfg.batch)
+    g_cfg, d_cfg = scratch_configs(cfg, res, 3, 0, cfg.batch // info.world_size)
     nets = build_scratch(g_cfg, d_cfg)
-    sampler = RealSampler(RandomImages(64, res), res, 0, False, torch.Generator().manual_seed(0))
-    return Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, torch.device("cpu"), DistInfo(), res)
+    sampler = RealSampler(RandomImages(64, res), res, 0, False, torch.Generator().manual_seed(0),
+                          rank=info.rank, world_size=info.world_size)
+    return Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, torch.device("cpu"), info, res)
 
 
 def _timed_step(tr: Trainer, batch_idx: int, clock=time.perf_counter) -> float:
@@ -99,11 +102,13 @@ def measure(config: str, variant: str, iters: int, cpu_time: bool = False) -> di
     machine; meaningful with one thread only).
     """
     clock = time.process_time if cpu_time else time.perf_counter
-    tr = make_trainer(config, variant)
+    info = init_distributed(None, None, torch.device("cpu"))  # torchrun-style env: a 2-process cell
+    tr = make_trainer(config, variant, info)
     _timed_step(tr, 0)  # warm-up: first allocations, one-off kernels (includes R1)
     plain = float(np.median([_timed_step(tr, 1, clock) for _ in range(iters)]))
     with_r1 = float(np.median([_timed_step(tr, 0, clock) for _ in range(max(iters // 3, 1))]))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    shutdown(info)
     return {"plain_s": plain, "r1_s": with_r1, "peak_mib": peak_mib}
 
 
@@ -112,14 +117,29 @@ def amortised_s(row: dict[str, float]) -> float:
     return ((R1_INTERVAL - 1) * row["plain_s"] + row["r1_s"]) / R1_INTERVAL
 
 
-def run_cell(config: str, variant: str, iters: int, cpu_time: bool) -> dict[str, float]:
-    """:func:`measure` in a fresh subprocess (so its peak memory is its own)."""
+def run_cell(config: str, variant: str, iters: int, cpu_time: bool, processes: int = 1) -> dict[str, float]:
+    """:func:`measure` in fresh subprocesses (so peak memory is their own).
+
+    ``processes`` > 1: that many data-parallel processes (gloo, like ``torchrun``), one torch
+    thread each, sharing the global batch; rank 0's times, the processes' summed peak memory.
+    """
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", config, variant, "--iters", str(iters)]
     cmd += ["--cpu-time"] if cpu_time else []
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"{config} / {variant} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    if processes == 1:
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    else:
+        port = str(29500 + os.getpid() % 1000)
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**os.environ, "RANK": str(r), "LOCAL_RANK": str(r), "WORLD_SIZE": str(processes),
+                                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port, "BATIKSTUDIO_THREADS": "1"})
+                 for r in range(processes)]
+    rows = []
+    for p in procs:
+        out, err = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError(f"{config} / {variant} failed:\n{err[-3000:]}")
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+    return {**rows[0], "peak_mib": sum(r["peak_mib"] for r in rows)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     ap.add_argument("--cpu-time", action="store_true",
                     help="time process CPU time instead of wall time (busy machine; 1 thread only)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="also time the fastest path as N data-parallel processes of one thread each "
+                         "(gloo, like torchrun) beside the threaded cells")
     ap.add_argument("--worker", nargs=2, metavar=("CONFIG", "VARIANT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     threads = configure_threads()
@@ -152,6 +175,15 @@ def main(argv: list[str] | None = None) -> int:
             ips = batch / sec
             vs_nvlabs = f"{ips / NVLABS_64PX_IMG_S:8.2f}" if config == "64px" else f"{'-':>8s}"
             print(f"{config:9s} {variant:16s} {row['plain_s']:10.2f} {row['r1_s']:8.2f} {sec:11.2f} "
+                  f"{ips:7.2f} {base / sec:10.2f} {vs_nvlabs} {row['peak_mib']:8.0f}", flush=True)
+        if args.processes > 1:
+            variant = variants[-1]
+            row = run_cell(config, variant, iters, args.cpu_time, args.processes)
+            sec = amortised_s(row)
+            ips = batch / sec
+            vs_nvlabs = f"{ips / NVLABS_64PX_IMG_S:8.2f}" if config == "64px" else f"{'-':>8s}"
+            label = f"{variant}, {args.processes}x1p"
+            print(f"{config:9s} {label:16s} {row['plain_s']:10.2f} {row['r1_s']:8.2f} {sec:11.2f} "
                   f"{ips:7.2f} {base / sec:10.2f} {vs_nvlabs} {row['peak_mib']:8.0f}", flush=True)
     print(f"NVlabs' original loop: about {NVLABS_64PX_IMG_S:.0f} img/s on the 64px config on 2 cores "
           f"(target: 3x = {3 * NVLABS_64PX_IMG_S:.0f} img/s)")
