@@ -16,11 +16,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def gui_import_message(exc: ImportError) -> str:
+    """One line for an ImportError raised while loading the app.
+
+    A missing Python package asks for the ``gui`` extra; a Qt module whose *system* library is
+    missing (``libGL.so.1: cannot open shared object file``, common on minimal Linux systems and
+    in the packaged application) names that library instead, since pip cannot install it.
+    """
+    text = str(exc)
+    if "cannot open shared object file" in text or "shared object" in text:
+        lib = text.split(":", 1)[0].strip()
+        return (f"the app cannot load a system library: {lib} is missing; install your system's "
+                "Qt/X11 libraries (Debian/Ubuntu: see 'Install' in the user guide, e.g. libgl1 libegl1 "
+                "libxkbcommon-x11-0 libxcb-cursor0)")
+    return f"the app needs the GUI packages ({exc.name or exc}): pip install 'batikstudio[gui]'"
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         from batikstudio.app.main import run_app
     except ImportError as exc:
-        raise BatikError(
-            f"the app needs the GUI packages ({exc.name or exc}): pip install 'batikstudio[gui]'"
-        ) from exc
+        raise BatikError(gui_import_message(exc)) from exc
     return run_app(model=args.model, device=args.device)
