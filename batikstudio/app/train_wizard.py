@@ -288,7 +288,22 @@ class StartPage(QWizardPage):
         if int(g.get("img_resolution", 0)) != res:
             return (f"{path.name} makes {g.get('img_resolution')} px motifs: go back to the first page and "
                     f"choose {g.get('img_resolution')} px.")
-        return ""
+        return self._class_problem(path.name, int(g.get("c_dim", 0) or 0))
+
+    def _class_problem(self, name: str, c_dim: int) -> str:
+        """Training needs the model's classes to match the data set's (known once it is checked)."""
+        wizard = self.wizard()
+        report = getattr(getattr(wizard, "check_page", None), "report", None)
+        if report is None:
+            return ""
+        c_data = len(report.class_names) if report.class_names else 0
+        if c_dim == c_data:
+            return ""
+        if c_data == 0:
+            return (f"{name} draws {c_dim} motif families (classes) and cannot learn from unlabelled images: "
+                    "start from scratch, or give your images one subfolder per family (first page).")
+        return (f"{name} draws {c_dim or 'no separate'} families, your images have {c_data}: "
+                "start from scratch or choose a model with the same families.")
 
     @Slot()
     def _changed(self, *_args: Any) -> None:

@@ -186,3 +186,29 @@ def test_preview_mosaic_handles_grey_and_rgb_thumbnails():
     rgb = np.full((4, 4, 3), 200, np.uint8)
     out = preview_mosaic((grey, rgb, rgb), cols=2)
     assert out.shape == (10, 10, 3) and out[0, 0, 2] == 9 and out[0, 6, 0] == 200 and out[6, 6, 0] == 255
+
+
+def test_start_page_refuses_a_conditional_model_for_unlabelled_images(qtbot, tmp_path, tiny_model_file):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (80, 80, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    make_application()
+    wiz = TrainWizard()
+    qtbot.addWidget(wiz)
+    wiz.show()
+    wiz.source_page.path_edit.setText(str(folder))
+    wiz.source_page.res_box.setCurrentIndex(RESOLUTIONS.index(32))
+    wiz.next()
+    qtbot.waitUntil(wiz.check_page.isComplete, timeout=TIMEOUT)
+    wiz.next()
+    page = wiz.start_page
+    page.file_edit.setText(str(tiny_model_file))  # 32 px, 3 classes
+    page.file.setChecked(True)
+    assert not page.isComplete() and "3 motif families" in page.info.text()
+    page.scratch.setChecked(True)
+    assert page.isComplete() and page.start() == "scratch"
+    assert wiz.shutdown()
