@@ -143,6 +143,22 @@ def run_inline(job: Job, request: Any, ctx: JobContext | None = None) -> Any:
     return job(request, ctx if ctx is not None else InlineContext())
 
 
+def format_duration(seconds: float) -> str:
+    """``42s``, ``7m05s``, ``3h12m``, ``2d04h``.
+
+    >>> format_duration(425), format_duration(11520), format_duration(190000)
+    ('7m05s', '3h12m', '2d04h')
+    """
+    s = int(round(max(seconds, 0.0)))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
 class TerminalProgress:
     """A minimal progress bar on a text stream, for the CLI (``on_progress`` callback)."""
 
@@ -157,9 +173,21 @@ class TerminalProgress:
         self.min_interval = min_interval if min_interval is not None else (0.1 if self.interactive else 10.0)
         self._last = 0.0
         self._start = time.monotonic()
+        self._first: tuple[float, float] | None = None  # (time, done) of the first report
+
+    def eta(self, done: float, total: float, now: float) -> float | None:
+        """Seconds left at the rate since the first report (a resumed job starts part-done)."""
+        if self._first is None:
+            return None
+        t0, d0 = self._first
+        if done <= d0 or now <= t0:
+            return None
+        return (total - done) * (now - t0) / (done - d0)
 
     def __call__(self, done: float, total: float | None = None) -> None:
         now = time.monotonic()
+        if self._first is None:
+            self._first = (now, done)
         final = total is not None and done >= total
         if not final and now - self._last < self.min_interval:
             return
@@ -169,6 +197,9 @@ class TerminalProgress:
             frac = min(max(done / total, 0.0), 1.0)
             bar = "#" * int(frac * 30)
             text = f"\r{self.label} [{bar:<30}] {done:g}/{total:g} {elapsed:5.1f}s"
+            left = None if final else self.eta(done, total, now)
+            if left is not None:
+                text += f" ETA {format_duration(left)}"
         else:
             text = f"\r{self.label} {done:g} {elapsed:5.1f}s"
         if not self.interactive:

@@ -39,6 +39,26 @@ def test_terminal_progress_writes_bar():
     assert "2/2" in out.getvalue() and out.getvalue().endswith("\n")
 
 
+def test_terminal_progress_eta_uses_the_rate_since_the_first_report(monkeypatch):
+    clock = iter([100.0, 100.0, 110.0, 110.0, 130.0])
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    out = io.StringIO()
+    bar = TerminalProgress("train", stream=out, min_interval=0)  # created at t=100
+    bar(50, 100)   # a resumed run: half done at the first report, no rate yet
+    bar(60, 100)   # 10 units in 10 s -> 40 left = 40 s
+    assert "ETA" not in out.getvalue().splitlines()[0]
+    assert out.getvalue().splitlines()[1].endswith("ETA 40s")
+    bar(100, 100)  # finished: no ETA
+    assert "ETA" not in out.getvalue().splitlines()[2]
+
+
+def test_format_duration():
+    from batikstudio.jobs import format_duration
+
+    assert [format_duration(s) for s in (0, 59.6, 60, 3599, 3600, 86399, 90000)] == [
+        "0s", "1m00s", "1m00s", "59m59s", "1h00m", "23h59m", "1d01h"]
+
+
 def slow_job(req, ctx):
     for _ in range(200):
         ctx.check()
