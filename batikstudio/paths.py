@@ -13,13 +13,22 @@ from pathlib import Path
 HOME_ENV = "BATIKSTUDIO_HOME"
 
 
-def _project_root() -> Path:
-    """Folder holding ``models/`` and ``resources/``: the repository root, or in a PyInstaller
-    bundle (``sys.frozen``) the bundle's data folder ``sys._MEIPASS``."""
+def _project_root(source: Path | None = None, prefixes: tuple[str, ...] | None = None) -> Path:
+    """Folder holding ``models/`` and ``resources/``: in a PyInstaller bundle (``sys.frozen``)
+    the bundle's data folder ``sys._MEIPASS``; in a source checkout or an editable install the
+    repository root; after a regular ``pip install`` the ``share/batikstudio`` folder of the
+    environment, where pyproject.toml's data-files put them."""
     bundle = getattr(sys, "_MEIPASS", None)
     if getattr(sys, "frozen", False) and bundle:
         return Path(bundle).resolve()
-    return Path(__file__).resolve().parents[1]
+    source = source or Path(__file__).resolve().parents[1]
+    if (source / "models").is_dir() or (source / "resources").is_dir():
+        return source
+    for prefix in prefixes or (sys.prefix, sys.base_prefix):
+        shared = Path(prefix) / "share" / "batikstudio"
+        if shared.is_dir():
+            return shared
+    return source
 
 
 PROJECT_ROOT = _project_root()
