@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from batikstudio import __version__
-from batikstudio.paths import PROJECT_ROOT
+from batikstudio.paths import HOME_ENV, PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,21 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(PROJECT_ROOT / "resources" / "icons" / "batikstudio-256.png")))
     app.setDesktopFileName("batikstudio")  # Wayland: match resources/linux/batikstudio.desktop
+    redirect_settings()
     return app
+
+
+def redirect_settings() -> Path | None:
+    """With ``BATIKSTUDIO_HOME`` set, keep the app's settings there too (an INI file under
+    ``$BATIKSTUDIO_HOME/settings``), so a portable or test home shares nothing with the
+    user's normal settings. Returns the folder, or None when the variable is unset."""
+    home = os.environ.get(HOME_ENV)
+    if not home:
+        return None
+    folder = Path(home) / "settings"
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
 
 
 def create_window(model: Path | str | None = None, device: str | None = None):
