@@ -17,14 +17,14 @@ HELD="$WORK/heldout64.zip"
 [ -e "$HELD" ] || batikstudio motifs --count 1000 --res 64 --seed 100000 -o "$HELD"
 COMMON=(--data "$DATA" --res 64 --batch 16 --kimg 1000 --cond --mirror --tileable
         --augment diffaugment --augment-ops translation --cpu-bf16
-        --z-dim 256 --w-dim 256 --map 2 --mapping-lr 0.01 --cbase 4096 --cmax 128
         --tick 2 --snap 100 --keep 1 --samples 40 --minutes "$MIN" --clock cpu)
+SG2="--z-dim 256 --w-dim 256 --map 2 --mapping-lr 0.01 --cbase 4096 --cmax 128"
 declare -A EXTRA=(
-  [sg2]="--loss stylegan2 --r1-gamma 0.1"
-  [sg2-diff]="--loss stylegan2 --r1-gamma 0.1 --diffusion"
-  [wgan]="--loss wasserstein --gp wgan-gp"
-  [wgan-diff]="--loss wasserstein --gp wgan-gp --diffusion"
-  [dcgan]="--arch dcgan"
+  [sg2]="$SG2 --loss stylegan2 --r1-gamma 0.1"
+  [sg2-diff]="$SG2 --loss stylegan2 --r1-gamma 0.1 --diffusion"
+  [wgan]="$SG2 --loss wasserstein --gp wgan-gp"
+  [wgan-diff]="$SG2 --loss wasserstein --gp wgan-gp --diffusion"
+  [dcgan]="--arch dcgan --z-dim 100 --ngf 64 --ndf 64"  # Radford et al.'s sizes (lr 0.0002, betas 0.5,0.999)
 )
 for v in sg2 sg2-diff wgan wgan-diff dcgan; do
   if [ ! -e "$WORK/$v.safetensors" ]; then
