@@ -151,8 +151,8 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
     want_t = 1 if cfg.diffusion.enabled else 0
     if D is None or getattr(D.cfg, "t_dim", 0) != want_t:
         if D is not None:
-            log.warning("the discriminator of %s is %s t-conditioned; training a fresh one",
-                        p.name, "not" if want_t else "")
+            log.warning("the discriminator of %s is %st-conditioned; training a fresh one",
+                        p.name, "not " if want_t else "")
         _, d_cfg = scratch_configs(cfg.replace(g_kwargs={**g_cfg.to_dict(), **dict(cfg.g_kwargs)}),
                                    resolution, channels, c_dim, batch_per_process)
         D = ARCHITECTURES[cfg.arch][3](d_cfg)
