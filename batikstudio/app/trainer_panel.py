@@ -10,12 +10,15 @@ next start. A finished or stopped run is exported into the user's model folder a
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSplitter, QVBoxLayout, QWidget,
@@ -29,7 +32,7 @@ from batikstudio.app.train_jobs import (
     ExportRequest, TrainPlan, export_job, prepare_dataset, resume_plan, torchrun_command, training_job,
 )
 from batikstudio.app.train_plots import TrainPlots
-from batikstudio.app.train_runner import PausableRunner, RunFollower, TorchrunLauncher
+from batikstudio.app.train_runner import PausableRunner, RunFollower, TorchrunLauncher, tick_from_row
 from batikstudio.errors import BatikError
 from batikstudio.training.config import TrainResult, TrainTick
 from batikstudio.training.estimate import format_seconds
@@ -193,10 +196,43 @@ class TrainerPanel(QWidget):
         self.log_line(("Resuming " if plan.resume else "Starting ") + f"{plan.name}" +
                       (f" on {plan.gpus} GPUs" if plan.gpus > 1 else f" on {plan.config.device}"))
         self.bar.setValue(0)
-        if plan.gpus > 1:
+        if plan.gpus > 1:  # the run folder follower reads the whole metrics file, history included
             self._start_prepare_then_torchrun(plan)
         else:
+            if plan.resume:
+                self.load_history(plan.run_dir)
             self._start_in_process(plan)
+
+    def load_history(self, run_dir: str) -> int:
+        """Show the ticks a run already has (its ``metrics.jsonl`` rows) and its newest sample grid,
+        so a resumed run's plots continue instead of starting empty. Rows past the newest snapshot
+        (a run that crashed) are left out: the resumed run trains them again. Returns the tick count."""
+        folder = Path(run_dir)
+        limit = run_progress(folder)[0] + 1e-9
+        try:
+            lines = (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return 0
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                tick = tick_from_row(json.loads(line))
+            except (ValueError, TypeError) as exc:
+                log.warning("skipping an unreadable metrics row in %s: %s", folder, exc)
+                continue
+            if tick.kimg > limit:
+                continue
+            self.ticks.append(tick)
+            self.plots.add_tick(tick)
+        grids = sorted(folder.glob("samples-*.png"))
+        if grids:
+            try:
+                with Image.open(grids[-1]) as im:
+                    self.show_grid(np.asarray(im.convert("RGB")))
+            except OSError as exc:
+                log.warning("cannot show %s: %s", grids[-1], exc)
+        return len(self.ticks)
 
     def _start_in_process(self, plan: TrainPlan) -> None:
         signals = self.runner.start(training_job, plan)

@@ -181,3 +181,24 @@ def test_launcher_shutdown_kills_a_process_that_ignores_sigint(qtbot, tmp_path):
     t0 = time.monotonic()
     assert launcher.shutdown(timeout_ms=300) is False
     assert not launcher.running and time.monotonic() - t0 < 5
+
+
+def test_resuming_a_run_shows_its_earlier_ticks_and_newest_grid(qtbot, tmp_path, monkeypatch):
+    make_application()
+    panel = TrainerPanel(registry=RunRegistry(tmp_path / "runs.json"))
+    qtbot.addWidget(panel)
+    folder = RunFolder(tmp_path / "run")
+    for kimg, tick in ((0.004, 0), (0.008, 1), (0.012, 2)):
+        folder.append_metrics(_fake_row(kimg, tick))
+    (tmp_path / "run" / "snapshot-000000008.safetensors").write_bytes(b"")  # the run stopped at 0.008 kimg
+    folder.save_grid(8, np.full((8, 8, 3), 90, np.uint8))
+    started = []
+    monkeypatch.setattr(panel, "_start_in_process", started.append)
+    cfg = TrainConfig(data=str(tmp_path / "run" / "dataset.zip"), resolution=16, total_kimg=0.1, device="cpu")
+    panel.start(TrainPlan(cfg, str(tmp_path / "run"), resume=True, label="run"))
+    assert len(started) == 1
+    assert [t.kimg for t in panel.ticks] == [0.004, 0.008], "the row past the snapshot is trained again"
+    assert panel.plots.points("G") == 2
+    assert panel.last_grid is not None and panel.last_grid[0, 0, 0] == 90
+    panel.start(TrainPlan(cfg, str(tmp_path / "run"), label="run"))  # a new run starts empty
+    assert panel.ticks == [] and panel.plots.points("G") == 0
