@@ -8,22 +8,14 @@ from PIL import Image
 
 from batikstudio.cli.main import main
 from batikstudio.io.modelfile import read_model_file
+from tests.conftest import labelled_png_folder
 
 NETS = ["--z-dim", "16", "--w-dim", "16", "--map", "2", "--cbase", "128", "--cmax", "16"]
 
 
 @pytest.fixture
 def png_folder(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    labels = []
-    for i in range(12):
-        name = f"img{i:02d}.png"
-        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(folder / name)
-        labels.append([name, i % 2])
-    (folder / "dataset.json").write_text(json.dumps({"labels": labels, "class_names": ["kawung", "parang"]}))
-    return folder
+    return labelled_png_folder(tmp_path / "data", 8)
 
 
 def test_train_resume_export(tmp_path, png_folder, capsys):

@@ -19,6 +19,7 @@ from batikstudio.training.loop import train
 from batikstudio.training.networks import build_scratch, scratch_configs
 from batikstudio.training.runfolder import RunFolder, load_snapshot, sub_state
 from batikstudio.training.step import Trainer
+from tests.conftest import labelled_png_folder
 
 from .conftest import TinyDataset
 
@@ -35,16 +36,7 @@ def _cfg(**changes) -> TrainConfig:
 
 @pytest.fixture
 def png_folder(tmp_path):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    labels = []
-    for i in range(12):
-        name = f"img{i:02d}.png"
-        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(folder / name)
-        labels.append([name, i % 2])
-    (folder / "dataset.json").write_text(json.dumps({"labels": labels, "class_names": ["kawung", "parang"]}))
-    return folder
+    return labelled_png_folder(tmp_path / "data", 16)
 
 
 def test_dcgan_defaults_and_user_overrides():

@@ -58,8 +58,25 @@ def dcgan_channels(res: int, img_resolution: int, base: int, channel_max: int) -
     return min(base * img_resolution // (2 * res), channel_max)
 
 
+class _DictConfig:
+    """``to_dict`` / ``from_dict`` shared by the DCGAN configs (validated on construction)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-friendly dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]):
+        """Build and validate from :meth:`to_dict` output.
+
+        Raises:
+            ValueError: naming the unknown, missing or invalid field.
+        """
+        return _from_dict(cls, d)
+
+
 @dataclass(frozen=True)
-class DCGANGeneratorConfig:
+class DCGANGeneratorConfig(_DictConfig):
     """DCGAN generator hyper-parameters.
 
     Attributes:
@@ -109,22 +126,9 @@ class DCGANGeneratorConfig:
         """Always 1: DCGAN has one input vector, no per-layer styles."""
         return 1
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-friendly dict."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DCGANGeneratorConfig:
-        """Build and validate from :meth:`to_dict` output.
-
-        Raises:
-            ValueError: naming the unknown, missing or invalid field.
-        """
-        return _from_dict(cls, d)
-
 
 @dataclass(frozen=True)
-class DCGANDiscriminatorConfig:
+class DCGANDiscriminatorConfig(_DictConfig):
     """DCGAN discriminator hyper-parameters.
 
     Attributes:
@@ -145,19 +149,6 @@ class DCGANDiscriminatorConfig:
     def __post_init__(self) -> None:
         _check_res_channels(self)
         _check_positive_int("ndf", self.ndf)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-friendly dict."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DCGANDiscriminatorConfig:
-        """Build and validate from :meth:`to_dict` output.
-
-        Raises:
-            ValueError: naming the unknown, missing or invalid field.
-        """
-        return _from_dict(cls, d)
 
 
 def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
