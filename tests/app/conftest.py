@@ -48,3 +48,15 @@ def tiny_model_file(tmp_path):
     path = tmp_path / "tiny.safetensors"
     new_random_model(cfg, seed=1, path=path)
     return path
+
+
+def open_main_window(qtbot, model, timeout=30000):
+    """The app's main window on ``model`` (None: the bundled default), shown, with the model open."""
+    from batikstudio.app.main import create_window, make_application
+
+    make_application()
+    win = create_window(model, "cpu")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.session.model is not None, timeout=timeout)
+    return win

@@ -4,19 +4,15 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from batikstudio.app.main import create_window, make_application
 from batikstudio.io.provenance import read_provenance
+from tests.app.conftest import open_main_window
 
 TIMEOUT = 20000
 
 
 @pytest.fixture
 def window(qtbot, tiny_model_file):
-    make_application()
-    win = create_window(tiny_model_file, "cpu")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.session.model is not None, timeout=TIMEOUT)
+    win = open_main_window(qtbot, tiny_model_file, TIMEOUT)
     yield win
     assert win.shutdown()
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from batikstudio.app.main import create_window, make_application
 from batikstudio.app.model_library import default_model_path
 from batikstudio.io.provenance import read_dpi, read_provenance
 from batikstudio.render.motif import MotifState
+from tests.app.conftest import open_main_window
 
 TIMEOUT = 30000
 
@@ -19,11 +19,7 @@ TIMEOUT = 30000
 @pytest.fixture
 def window(qtbot):
     assert default_model_path() is not None, "the bundled default model is missing"
-    make_application()
-    win = create_window(None, "cpu")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.session.model is not None, timeout=TIMEOUT)
+    win = open_main_window(qtbot, None, TIMEOUT)
     yield win
     assert win.shutdown()
 
