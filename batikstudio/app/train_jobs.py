@@ -158,7 +158,9 @@ _SWITCHES: dict[str, tuple[str, bool]] = {  # field -> (switch, the value the sw
     "cpu_bf16": ("--cpu-bf16", True),
 }
 _G_FLAGS = {"z_dim": "--z-dim", "w_dim": "--w-dim", "mapping_layers": "--map",
-            "mapping_lr_multiplier": "--mapping-lr", "channel_base": "--cbase", "channel_max": "--cmax"}
+            "mapping_lr_multiplier": "--mapping-lr", "channel_base": "--cbase", "channel_max": "--cmax",
+            "ngf": "--ngf"}
+_D_FLAGS = {"ndf": "--ndf", "mbstd_group_size": "--mbstd-group", "mbstd_num_channels": "--mbstd-channels"}
 
 
 def train_cli_args(cfg: TrainConfig) -> list[str]:
@@ -175,9 +177,10 @@ def train_cli_args(cfg: TrainConfig) -> list[str]:
         args += ["--augment-ops", ",".join(cfg.augment_ops)]
     if cfg.diffusion.enabled:
         args += ["--diffusion", "--diffusion-ts", cfg.diffusion.ts_dist, "--t-max", str(cfg.diffusion.t_max)]
-    for name, flag in _G_FLAGS.items():
-        if name in cfg.g_kwargs:
-            args += [flag, str(cfg.g_kwargs[name])]
+    for kwargs, flags in ((cfg.g_kwargs, _G_FLAGS), (cfg.d_kwargs, _D_FLAGS)):
+        args += [a for name, flag in flags.items() if name in kwargs for a in (flag, str(kwargs[name]))]
+    if cfg.g_kwargs.get("use_noise") is False:
+        args.append("--no-noise")
     return args
 
 
@@ -185,13 +188,15 @@ def options_not_passed(cfg: TrainConfig) -> list[str]:
     """Options of ``cfg`` that differ from the defaults but ``batikstudio train`` cannot take
     (a multi-GPU run would use the defaults instead)."""
     base = TrainConfig()
-    names = set(_FLAGS) | set(_SWITCHES) | {"data", "augment_ops", "diffusion", "g_kwargs"}
+    names = set(_FLAGS) | set(_SWITCHES) | {"data", "augment_ops", "diffusion", "g_kwargs", "d_kwargs"}
     out = [f.name for f in cfg.__dataclass_fields__.values()
            if f.name not in names and getattr(cfg, f.name) != getattr(base, f.name)]
     diff = DiffusionConfig(enabled=cfg.diffusion.enabled, ts_dist=cfg.diffusion.ts_dist, t_max=cfg.diffusion.t_max)
     if cfg.diffusion != diff:
         out.append("diffusion")
-    out += [f"g_kwargs.{k}" for k in cfg.g_kwargs if k not in _G_FLAGS]
+    out += [f"g_kwargs.{k}" for k, v in cfg.g_kwargs.items()
+            if k not in _G_FLAGS and not (k == "use_noise" and v is False)]
+    out += [f"d_kwargs.{k}" for k in cfg.d_kwargs if k not in _D_FLAGS]
     return sorted(out)
 
 

@@ -77,6 +77,11 @@ def register(subparsers: Any) -> None:
     n.add_argument("--cmax", type=int, help="channel_max")
     n.add_argument("--ngf", type=int, help="dcgan: generator feature maps at half the resolution")
     n.add_argument("--ndf", type=int, help="dcgan: discriminator feature maps at half the resolution")
+    n.add_argument("--no-noise", action="store_true",
+                   help="stylegan2: no per-pixel noise inputs, so every variation must come from z "
+                        "(texture-like data otherwise tends to vary only through the noise)")
+    n.add_argument("--mbstd-group", type=int, help="stylegan2: minibatch-std group size (default 4)")
+    n.add_argument("--mbstd-channels", type=int, help="stylegan2: minibatch-std feature maps (default 1)")
     r = p.add_argument_group("reporting")
     r.add_argument("--tick", type=float, default=4.0, help="kimg per tick")
     r.add_argument("--snap", type=int, default=10, help="snapshot every N ticks")
@@ -100,7 +105,12 @@ def _betas(text: str) -> tuple[float, float]:
 def _g_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     names = {"z_dim": args.z_dim, "w_dim": args.w_dim, "mapping_layers": args.map,
              "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax,
-             "ngf": args.ngf}
+             "ngf": args.ngf, "use_noise": False if args.no_noise else None}
+    return {k: v for k, v in names.items() if v is not None}
+
+
+def _d_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    names = {"ndf": args.ndf, "mbstd_group_size": args.mbstd_group, "mbstd_num_channels": args.mbstd_channels}
     return {k: v for k, v in names.items() if v is not None}
 
 
@@ -120,7 +130,7 @@ def build_config(args: argparse.Namespace):
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,
         sample_seeds=tuple(range(max(1, args.samples))), kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,
-        g_kwargs=_g_kwargs(args), d_kwargs={"ndf": args.ndf} if args.ndf is not None else {})
+        g_kwargs=_g_kwargs(args), d_kwargs=_d_kwargs(args))
 
 
 def run(args: argparse.Namespace) -> int:

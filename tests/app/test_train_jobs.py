@@ -31,7 +31,8 @@ def test_cli_args_give_back_the_same_config():
                       diffusion=DiffusionConfig(enabled=True, ts_dist="uniform", t_max=500), conditional=True,
                       mirror=True, freeze_d=2, tileable=True, mixed_precision=False, fast_path=False,
                       cpu_bf16=True, device="cuda", seed=3, kimg_per_tick=0.5, snapshot_ticks=4, keep_last=2,
-                      start="base.pkl", g_kwargs=dict(TINY_G, mapping_lr_multiplier=0.1))
+                      start="base.pkl", g_kwargs=dict(TINY_G, mapping_lr_multiplier=0.1, use_noise=False),
+                      d_kwargs=dict(mbstd_group_size=8, mbstd_num_channels=4))
     plan = TrainPlan(config=cfg, run_dir="/runs/r1", gpus=4)
     cmd = torchrun_command(plan, python="/usr/bin/python3")
     assert cmd[:8] == ["/usr/bin/python3", "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "4",
@@ -83,3 +84,20 @@ def test_training_job_builds_the_data_set_trains_resumes_and_exports(tmp_path):
     out = export_job(ExportRequest(str(run), str(tmp_path / "lib" / "mine.safetensors"), "mine"), RecordingContext())
     meta = read_model_meta(out)
     assert meta.name == "mine" and meta.training["kimg"] == pytest.approx(0.012)
+
+
+def test_noise_and_minibatch_std_flags_reach_the_networks():
+    from batikstudio.training.networks import build_scratch, scratch_configs
+
+    args = _parse(["train", "--data", "d.zip", "--out", "r", "--z-dim", "16", "--w-dim", "16", "--cbase", "128",
+                   "--cmax", "16", "--no-noise", "--mbstd-group", "8", "--mbstd-channels", "2"])
+    cfg = cmd_train.build_config(args)
+    g_cfg, d_cfg = scratch_configs(cfg, resolution=16, channels=3, c_dim=0, batch_per_process=8)
+    assert g_cfg.use_noise is False
+    assert (d_cfg.mbstd_group_size, d_cfg.mbstd_num_channels) == (8, 2)
+    nets = build_scratch(g_cfg, d_cfg)
+    assert not any("noise" in name for name, _ in nets.G.named_parameters())
+    assert nets.D.b4.mbstd.group_size == 8 and nets.D.b4.conv.weight.shape[1] == 16 + 2
+    with_noise = scratch_configs(cmd_train.build_config(_parse(["train", "--data", "d.zip", "--out", "r"])),
+                                 resolution=16, channels=3, c_dim=0, batch_per_process=8)[0]
+    assert with_noise.use_noise is True
