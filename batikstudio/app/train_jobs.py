@@ -153,7 +153,8 @@ _FLAGS: dict[str, str] = {  # TrainConfig field -> `batikstudio train` option ta
     "kimg_per_tick": "--tick", "snapshot_ticks": "--snap", "keep_last": "--keep",
 }
 _SWITCHES: dict[str, tuple[str, bool]] = {  # field -> (switch, the value the switch sets)
-    "augment_wrap": ("--no-wrap", False), "conditional": ("--cond", True), "mirror": ("--mirror", True),
+    "augment_wrap": ("--no-wrap", False), "conditional": ("--cond", True), "class_groups": ("--class-groups", True),
+    "mirror": ("--mirror", True),
     "tileable": ("--tileable", True), "mixed_precision": ("--no-amp", False), "fast_path": ("--straight", False),
     "cpu_bf16": ("--cpu-bf16", True),
 }

@@ -61,6 +61,9 @@ def register(subparsers: Any) -> None:
     t.add_argument("--diffusion-ts", choices=("priority", "uniform"), default="priority")
     t.add_argument("--t-max", type=int, default=1000)
     t.add_argument("--cond", action="store_true", help="condition on the data set's class labels")
+    t.add_argument("--class-groups", action="store_true",
+                   help="with --cond: every minibatch-std group of D holds one class, so D sees when "
+                        "the seeds of a class all look alike")
     t.add_argument("--mirror", action="store_true", help="x-flip real images")
     t.add_argument("--freeze-d", type=int, default=0, help="freeze the first N blocks of D")
     t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")
@@ -126,7 +129,8 @@ def build_config(args: argparse.Namespace):
         style_mixing_prob=args.style_mixing, lr=args.lr, betas=args.betas, ema_kimg=args.ema_kimg,
         augment=args.augment, augment_ops=ops, augment_wrap=not args.no_wrap, ada_target=args.ada_target,
         diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
-        conditional=args.cond, mirror=args.mirror, freeze_d=args.freeze_d, tileable=args.tileable,
+        conditional=args.cond, class_groups=args.class_groups, mirror=args.mirror, freeze_d=args.freeze_d,
+        tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,
         sample_seeds=tuple(range(max(1, args.samples))), kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,

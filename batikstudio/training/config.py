@@ -94,6 +94,9 @@ class TrainConfig:
         mirror: x-flip real images at random (doubles the data).
         freeze_d: freeze the first N blocks of D (highest resolutions first, like FreezeD).
         conditional: condition G and D on the dataset's class labels.
+        class_groups: with ``conditional``, make every minibatch-std group of D one class
+            (real and fake batches alike; see :class:`~batikstudio.training.data.RealSampler`),
+            so D sees when the seeds of a class all look alike.
         mixed_precision: autocast (bf16 when supported, else fp16 + GradScaler) on CUDA.
         cpu_bf16: autocast to bfloat16 on CPUs with native bf16 (AVX512-BF16 / AMX): about
             1.8x faster per iteration at 32 px; weights and optimiser state stay float32.
@@ -143,6 +146,7 @@ class TrainConfig:
     mirror: bool = False
     freeze_d: int = 0
     conditional: bool = False
+    class_groups: bool = False
     mixed_precision: bool = True
     cpu_bf16: bool = False
     device: str = "auto"

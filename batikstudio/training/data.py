@@ -66,10 +66,16 @@ class RealSampler:
         mirror: flip each real image left-right with probability 1/2.
         generator: the shared CPU generator.
         rank, world_size: this process's slice of each global batch.
+        class_groups: 0, or D's minibatch-std group size G: each global batch (real and fake)
+            then holds N/G classes drawn from the data's label distribution, G images of each,
+            placed so that every minibatch-std group (items ``m, m + N/G, ...``) is one class.
+            Mixed-class groups show D the spread *between* classes, which hides a generator
+            that gives every seed of a class the same image; one-class groups show it the
+            spread *within* a class.
     """
 
     def __init__(self, dataset: Any, resolution: int, c_dim: int, mirror: bool,
-                 generator: torch.Generator, rank: int = 0, world_size: int = 1) -> None:
+                 generator: torch.Generator, rank: int = 0, world_size: int = 1, class_groups: int = 0) -> None:
         if len(dataset) == 0:
             raise DatasetError("the data set is empty")
         self.dataset = dataset
@@ -81,6 +87,29 @@ class RealSampler:
         self.rank, self.world_size = rank, world_size
         labels = getattr(dataset, "labels", None)
         self._labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+        self.class_groups = class_groups if c_dim > 0 else 0
+        if self.class_groups:
+            if self._labels is None or self._labels.ndim != 1 or (self._labels < 0).any():
+                raise DatasetError("class-grouped batches need one class label per image")
+            self._by_class = [np.nonzero(self._labels == k)[0] for k in range(int(self._labels.max()) + 1)]
+
+    def _indices(self, n_global: int) -> torch.Tensor:
+        """Data set indices of a global batch (class-grouped when asked)."""
+        if not self.class_groups:
+            return torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
+        classes = self._group_classes(n_global)
+        u = torch.rand(n_global, generator=self.generator).numpy()
+        idx = [self._by_class[k][min(int(f * len(self._by_class[k])), len(self._by_class[k]) - 1)]
+               for k, f in zip(classes.tolist(), u)]
+        return torch.tensor(idx, dtype=torch.int64)
+
+    def _group_classes(self, n_global: int) -> torch.Tensor:
+        """Class of every item of a class-grouped global batch: N/G classes, tiled G times."""
+        g = self.class_groups
+        if n_global % g:
+            raise ValueError(f"batch {n_global} is not divisible by the class group size {g}")
+        anchors = torch.randint(0, len(self.dataset), (n_global // g,), generator=self.generator)
+        return torch.from_numpy(self._labels[anchors.numpy()]).repeat(g)
 
     def _one_hot(self, labels: torch.Tensor) -> torch.Tensor:
         if self.c_dim == 0:
@@ -89,7 +118,7 @@ class RealSampler:
 
     def next_real(self, n_global: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """This process's part of a global batch: images NCHW [-1, 1] and labels [n, c_dim]."""
-        idx = torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
+        idx = self._indices(n_global)
         flips = torch.rand(n_global, generator=self.generator) < 0.5
         part = local_slice(n_global, self.rank, self.world_size)
         items = [self.dataset[int(i)] for i in idx[part]]
@@ -106,8 +135,10 @@ class RealSampler:
         """Labels for generated images, drawn from the data set's label distribution."""
         if self.c_dim == 0:
             return torch.zeros(n_global // self.world_size, 0, device=device)
-        idx = torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
         part = local_slice(n_global, self.rank, self.world_size)
+        if self.class_groups:
+            return self._one_hot(self._group_classes(n_global)[part]).to(device)
+        idx = torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
         if self._labels is not None:
             labels = torch.from_numpy(self._labels[idx[part].numpy()])
         else:

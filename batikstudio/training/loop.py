@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from batikstudio.errors import DatasetError
+from batikstudio.errors import BatikError, DatasetError
 from batikstudio.jobs import JobContext
 from batikstudio.runtime import resolve_device
 from batikstudio.training.checkpoint import restore_trainer, trainer_state
@@ -120,6 +120,17 @@ class _Run:
             broadcast_module(net, self.info)
         return nets, nets.G.cfg, nets.D.cfg
 
+    def _class_group_size(self) -> int:
+        """D's minibatch-std group size when batches are class-grouped, else 0."""
+        cfg = self.cfg
+        if not (cfg.class_groups and self.c_dim > 0):
+            return 0
+        per_proc = cfg.batch // self.info.world_size
+        if getattr(self.d_cfg, "mbstd_num_channels", 0) <= 0:
+            raise BatikError("class-grouped batches need a discriminator with a minibatch-std layer")
+        group = self.d_cfg.mbstd_group_size
+        return per_proc if group is None else min(int(group), per_proc)
+
     def _nets_from_snapshot(self) -> StartNets:
         snap = self.folder.latest_snapshot()
         if snap is None:
@@ -134,7 +145,7 @@ class _Run:
         nets, self.g_cfg, self.d_cfg = self._nets()
         shared = torch.Generator().manual_seed(cfg.seed)
         sampler = RealSampler(self.dataset, self.resolution, self.c_dim, cfg.mirror, shared,
-                              self.info.rank, self.info.world_size)
+                              self.info.rank, self.info.world_size, class_groups=self._class_group_size())
         trainer = Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, self.device, self.info, self.resolution,
                           diffusion_rng=np.random.default_rng(cfg.seed))
         self.start_record = nets.training

@@ -29,6 +29,7 @@ def test_cli_args_give_back_the_same_config():
                       r1_gamma=0.5, pl_weight=2.0, style_mixing_prob=0.5, lr=0.0015, ema_kimg=2.0,
                       augment="diffaugment", augment_ops=("translation",), augment_wrap=False, ada_target=0.7,
                       diffusion=DiffusionConfig(enabled=True, ts_dist="uniform", t_max=500), conditional=True,
+                      class_groups=True,
                       mirror=True, freeze_d=2, tileable=True, mixed_precision=False, fast_path=False,
                       cpu_bf16=True, device="cuda", seed=3, kimg_per_tick=0.5, snapshot_ticks=4, keep_last=2,
                       start="base.pkl", g_kwargs=dict(TINY_G, mapping_lr_multiplier=0.1, use_noise=False),

@@ -1,0 +1,67 @@
+"""RealSampler: class-grouped batches for D's minibatch-std groups."""
+
+import numpy as np
+import pytest
+import torch
+
+from batikstudio.errors import DatasetError
+from batikstudio.training.data import RealSampler
+from tests.training.conftest import TinyDataset
+
+
+def _groups(labels: torch.Tensor, group: int) -> torch.Tensor:
+    """Classes arranged like the minibatch-std layer groups items: [group, N / group]."""
+    return labels.argmax(1).reshape(group, -1)
+
+
+def _sampler(k=5, n=60, group=4, rank=0, world=1, seed=0):
+    ds = TinyDataset(n=n, res=8, k=k)
+    ds.labels = np.random.default_rng(1).integers(0, k, n)  # uneven class sizes
+    return ds, RealSampler(ds, 8, k, False, torch.Generator().manual_seed(seed), rank=rank, world_size=world,
+                           class_groups=group)
+
+
+def test_every_minibatch_std_group_holds_one_class_real_and_fake():
+    ds, s = _sampler()
+    seen = set()
+    for _ in range(20):
+        x, c = s.next_real(16, torch.device("cpu"))
+        g = _groups(c, 4)
+        assert (g == g[0]).all()  # each column (a group) is one class
+        for img, lab in zip(x, c.argmax(1)):  # the images really are of that class
+            matches = [i for i in range(len(ds)) if ds.labels[i] == lab and
+                       np.allclose(ds.imgs[i].transpose(2, 0, 1) / 127.5 - 1, img.numpy(), atol=1e-6)]
+            assert matches
+        fake = _groups(s.next_fake_labels(16, torch.device("cpu")), 4)
+        assert (fake == fake[0]).all()
+        seen.update(g[0].tolist())
+    assert seen == set(range(5))  # all classes get drawn
+
+
+def test_groups_stay_one_class_on_each_of_two_processes_and_match_one_process():
+    _, single = _sampler(seed=3)
+    parts = [_sampler(seed=3, rank=r, world=2, group=4)[1] for r in range(2)]
+    x1, c1 = single.next_real(16, torch.device("cpu"))
+    halves = [p.next_real(16, torch.device("cpu")) for p in parts]
+    for (x, c) in halves:  # per process: 8 items in groups of 4, each group one class
+        g = _groups(c, 4)
+        assert (g == g[0]).all()
+    assert torch.equal(torch.stack([halves[0][1], halves[1][1]], 1).reshape(16, -1), c1)
+    assert torch.equal(torch.stack([halves[0][0], halves[1][0]], 1).reshape(16, 3, 8, 8), x1)
+
+
+def test_class_mix_follows_the_data_and_bad_batches_are_refused():
+    ds, s = _sampler(n=400, group=4)
+    counts = np.zeros(5)
+    for _ in range(150):
+        counts += s.next_real(16, torch.device("cpu"))[1].sum(0).numpy()
+    want = np.bincount(ds.labels, minlength=5) / len(ds)
+    assert np.abs(counts / counts.sum() - want).max() < 0.04
+    with pytest.raises(ValueError, match="divisible"):
+        s.next_real(10, torch.device("cpu"))
+    unlabelled = TinyDataset(n=8, res=8, k=2)
+    unlabelled.labels = None
+    with pytest.raises(DatasetError, match="one class label"):
+        RealSampler(unlabelled, 8, 2, False, torch.Generator(), class_groups=4)
+    plain = RealSampler(TinyDataset(n=8, res=8, k=2), 8, 0, False, torch.Generator(), class_groups=4)
+    assert plain.class_groups == 0  # unconditional: nothing to group
