@@ -105,7 +105,7 @@ def test_job_reports_ticks_and_writes_the_run_folder(tmp_path, tiny_dataset):
 
 def test_stop_writes_a_snapshot_and_resume_is_exact(tmp_path):
     # targets below -1 make p and T rise every iteration, so resuming must carry them on
-    cfg = tiny_config(total_kimg=0.024, conditional=True, mirror=True, augment="ada", ada_interval=1, ada_kimg=0.5,
+    cfg = tiny_config(total_kimg=0.024, conditional=True, class_groups=True, mirror=True, augment="ada", ada_interval=1, ada_kimg=0.5,
                       ada_target=-2.0, diffusion=DiffusionConfig(enabled=True, interval=1, ada_kimg=0.5, target=-2.0),
                       style_mixing_prob=0.5)
     full = train(TrainRequest(cfg, str(tmp_path / "a"), dataset=TinyDataset()), RecordingContext())
