@@ -64,6 +64,10 @@ def register(subparsers: Any) -> None:
     t.add_argument("--class-groups", action="store_true",
                    help="with --cond: every minibatch-std group of D holds one class, so D sees when "
                         "the seeds of a class all look alike")
+    t.add_argument("--diversity", type=float, default=0.0, metavar="W",
+                   help="weight of a diversity-sensitive term in G's loss (pairs of one class whose "
+                        "images differ too little for their latents are penalised); 0 = off")
+    t.add_argument("--diversity-cap", type=float, default=0.5, help="ratio above which that term stops pushing")
     t.add_argument("--mirror", action="store_true", help="x-flip real images")
     t.add_argument("--freeze-d", type=int, default=0, help="freeze the first N blocks of D")
     t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")
@@ -129,7 +133,8 @@ def build_config(args: argparse.Namespace):
         style_mixing_prob=args.style_mixing, lr=args.lr, betas=args.betas, ema_kimg=args.ema_kimg,
         augment=args.augment, augment_ops=ops, augment_wrap=not args.no_wrap, ada_target=args.ada_target,
         diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
-        conditional=args.cond, class_groups=args.class_groups, mirror=args.mirror, freeze_d=args.freeze_d,
+        conditional=args.cond, class_groups=args.class_groups,
+        diversity_weight=args.diversity, diversity_cap=args.diversity_cap, mirror=args.mirror, freeze_d=args.freeze_d,
         tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,

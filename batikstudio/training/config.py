@@ -97,6 +97,11 @@ class TrainConfig:
         class_groups: with ``conditional``, make every minibatch-std group of D one class
             (real and fake batches alike; see :class:`~batikstudio.training.data.RealSampler`),
             so D sees when the seeds of a class all look alike.
+        diversity_weight: weight of the diversity-sensitive term in G's loss (0 = off; see
+            :mod:`batikstudio.training.losses`). Pairs are items ``i`` and ``i + N/2`` of a
+            batch with the same class: with ``class_groups`` every pair qualifies.
+        diversity_cap: the image/latent distance ratio above which the term stops pushing
+            (mean absolute pixel difference in [-1, 1] units per unit of latent difference).
         mixed_precision: autocast (bf16 when supported, else fp16 + GradScaler) on CUDA.
         cpu_bf16: autocast to bfloat16 on CPUs with native bf16 (AVX512-BF16 / AMX): about
             1.8x faster per iteration at 32 px; weights and optimiser state stay float32.
@@ -147,6 +152,8 @@ class TrainConfig:
     freeze_d: int = 0
     conditional: bool = False
     class_groups: bool = False
+    diversity_weight: float = 0.0
+    diversity_cap: float = 0.5
     mixed_precision: bool = True
     cpu_bf16: bool = False
     device: str = "auto"
@@ -184,6 +191,8 @@ class TrainConfig:
             raise ValueError("diffusion needs 1 <= t_min <= t_max")
         if self.batch < 1:
             raise ValueError(f"batch must be >= 1, got {self.batch}")
+        if self.diversity_weight < 0 or self.diversity_cap <= 0:
+            raise ValueError("diversity needs weight >= 0 and cap > 0")
         if self.total_kimg <= 0 or self.kimg_per_tick <= 0:
             raise ValueError("total_kimg and kimg_per_tick must be positive")
         if self.resolution is not None and (self.resolution < 4 or self.resolution & (self.resolution - 1)):

@@ -7,6 +7,9 @@
 * WGAN-GP: ``weight * (||grad D(x_hat)|| - 1)^2`` on random interpolates of real and fake.
 * Path length regularisation (optional, costly on CPU).
 * Style mixing: a random suffix of the ws comes from a second latent.
+* Diversity-sensitive term (Yang et al., ICLR 2019; Mao et al., CVPR 2019): for pairs of
+  images of one class, ``-min(mean|G(z1) - G(z2)| / mean|z1 - z2|, cap)`` added to G's loss,
+  so a generator that gives every latent of a class the same image pays for it.
 
 Logits are float [N, 1]; images NCHW float in [-1, 1]. Every loss returns per-sample values
 [N] or [N, 1]; callers take the mean.
@@ -113,3 +116,24 @@ def mix_styles(ws: torch.Tensor, ws2: torch.Tensor, prob: float, generator: torc
     if float(torch.rand((), generator=generator)) >= prob or num_ws < 2:
         return ws
     return torch.cat([ws[:, :cutoff], ws2[:, cutoff:]], dim=1)
+
+
+def diversity_pairs(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index pairs ``(i, i + N/2)`` of a batch whose labels (one-hot or ``[N, 0]``) agree."""
+    n = labels.shape[0] // 2
+    first = torch.arange(n, device=labels.device)
+    if labels.shape[1] == 0:
+        return first, first + n
+    same = (labels[:n] == labels[n:2 * n]).all(dim=1)
+    return first[same], first[same] + n
+
+
+def diversity_ratio(img: torch.Tensor, z: torch.Tensor, labels: torch.Tensor, cap: float) -> torch.Tensor | None:
+    """Per-pair ``min(mean|img_i - img_j| / mean|z_i - z_j|, cap)`` over :func:`diversity_pairs`
+    (None when the batch has no such pair). Maximise it (subtract it from G's loss)."""
+    i, j = diversity_pairs(labels)
+    if i.numel() == 0:
+        return None
+    d_img = (img[i].float() - img[j].float()).abs().flatten(1).mean(dim=1)
+    d_z = (z[i].float() - z[j].float()).abs().mean(dim=1).clamp_min(1e-8)
+    return (d_img / d_z).clamp(max=cap)

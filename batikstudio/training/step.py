@@ -201,6 +201,7 @@ class Trainer:
             fake_logits = self.run_D(img, c).float()
         loss_G = losses.g_loss(self.cfg.loss, fake_logits).mean()
         self._record("G", loss_G)
+        loss_G = loss_G + self._diversity_term(img, z, c)
         self._backward(loss_G, self.G, "G", retain=True)
         self._backward(self._d_loss(fake_logits, img, real, c_real), self.D, "D")
         self._step(self.G, self.opt_G, "G")
@@ -214,7 +215,18 @@ class Trainer:
             logits = self.run_D(img, c)
             loss = losses.g_loss(self.cfg.loss, logits.float()).mean()
         self._record("G", loss)
+        loss = loss + self._diversity_term(img, z, c)
         self._backward_step(loss, self.G, self.opt_G, "G")
+
+    def _diversity_term(self, img: torch.Tensor, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor | float:
+        """``-weight * mean(diversity ratio)`` over same-class pairs of the batch (0 when off)."""
+        if self.cfg.diversity_weight <= 0:
+            return 0.0
+        ratio = losses.diversity_ratio(img, z, c, self.cfg.diversity_cap)
+        if ratio is None:
+            return 0.0
+        self._record("div", ratio)
+        return -self.cfg.diversity_weight * ratio.mean()
 
     def _g_pl(self, z: torch.Tensor, c: torch.Tensor) -> None:
         set_requires_grad(self.G, True)

@@ -52,6 +52,8 @@ def test_one_step_updates_G_D_and_G_ema_but_not_frozen_blocks(tiny_dataset):
     dict(loss="wasserstein", gp="wgan-gp"),
     dict(loss="wasserstein", gp="r1", augment="diffaugment", augment_ops=("translation",)),
     dict(pl_weight=2.0, pl_interval=1, fast_path=False, tileable=True),
+    dict(diversity_weight=1.0, batch=8),
+    dict(diversity_weight=1.0, batch=8, fast_path=False),
 ])
 def test_loss_variants_train_with_finite_losses(tiny_dataset, changes):
     tr = _trainer(tiny_config(**changes), tiny_dataset)
@@ -63,6 +65,8 @@ def test_loss_variants_train_with_finite_losses(tiny_dataset, changes):
         assert "gp" in stats and "r1" not in stats
     if changes.get("pl_weight"):
         assert "pl" in stats
+    if changes.get("diversity_weight"):
+        assert 0 < stats["div"] <= 0.5  # measured on the generated pairs, capped
 
 
 def test_ada_and_diffusion_strength_follow_the_real_signs(tiny_dataset):

@@ -93,3 +93,30 @@ def test_path_length_penalty_is_differentiable_and_tracks_mean():
     assert pl.pl_mean.item() > 0
     pen.sum().backward()
     assert lin.weight.grad is not None
+
+
+def test_diversity_pairs_keep_only_same_class_pairs():
+    eye = torch.eye(3)
+    labels = torch.stack([eye[0], eye[1], eye[2], eye[0], eye[0], eye[2]])  # pairs (0,3) (1,4) (2,5)
+    i, j = losses.diversity_pairs(labels)
+    assert i.tolist() == [0, 2] and j.tolist() == [3, 5]
+    i, j = losses.diversity_pairs(torch.zeros(6, 0))  # unconditional: every pair
+    assert i.tolist() == [0, 1, 2] and j.tolist() == [3, 4, 5]
+
+
+def test_diversity_ratio_is_zero_for_a_collapsed_generator_and_capped():
+    z = torch.randn(8, 16)
+    labels = torch.zeros(8, 0)
+    same = torch.zeros(1, 3, 4, 4).repeat(8, 1, 1, 1)
+    assert losses.diversity_ratio(same, z, labels, cap=0.5).abs().max() == 0
+    img = torch.randn(8, 3, 4, 4)
+    ratio = losses.diversity_ratio(img, z, labels, cap=100.0)
+    want = (img[:4] - img[4:]).abs().flatten(1).mean(1) / (z[:4] - z[4:]).abs().mean(1)
+    assert torch.allclose(ratio, want)
+    assert losses.diversity_ratio(img * 100, z, labels, cap=0.5).max() == 0.5
+    # maximising the ratio pushes the two images of a pair apart
+    x = torch.zeros(2, 1, 2, 2, requires_grad=True)
+    pair_z = torch.tensor([[0.0], [1.0]])
+    (-losses.diversity_ratio(x + torch.tensor([0.0, 0.1]).view(2, 1, 1, 1), pair_z, torch.zeros(2, 0), 1.0).sum()).backward()
+    assert (x.grad[0] > 0).all() and (x.grad[1] < 0).all()
+    assert losses.diversity_ratio(img, z, torch.eye(8), cap=1.0) is None  # no same-class pair
