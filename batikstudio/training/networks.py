@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,15 @@ def nets_from_config_dicts(arch: str, g_config: dict[str, Any], d_config: dict[s
     return StartNets(G=g_cls(g_cfg), D=d_cls(d_cfg_cls.from_dict(d_config)), G_ema=g_cls(g_cfg).eval())
 
 
+def without_noise(G: torch.nn.Module) -> torch.nn.Module:
+    """A copy of StyleGAN2 generator ``G`` without per-pixel noise inputs (all other weights kept)."""
+    cfg = replace(G.cfg, use_noise=False)
+    out = type(G)(cfg).train(G.training)
+    state = {k: v for k, v in G.state_dict().items() if not k.endswith(("noise_const", "noise_strength"))}
+    out.load_state_dict(state, strict=True)
+    return out
+
+
 def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
                batch_per_process: int) -> StartNets:
     """Networks from a native model file or an NVlabs / Diffusion-GAN pickle.
@@ -148,6 +157,9 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
             f"the data set needs {resolution} px, {channels} channels, {c_dim} classes")
     if G is None:
         G = copy.deepcopy(G_ema)
+    if cfg.g_kwargs.get("use_noise") is False and getattr(g_cfg, "use_noise", False):
+        log.info("dropping the noise inputs of %s (--no-noise): every variation must now come from z", p.name)
+        G, G_ema = (without_noise(net) for net in (G, G_ema))
     want_t = 1 if cfg.diffusion.enabled else 0
     if D is None or getattr(D.cfg, "t_dim", 0) != want_t:
         if D is not None:

@@ -17,7 +17,7 @@ from batikstudio.training.networks import build_scratch, scratch_configs
 from batikstudio.training.runfolder import RunFolder, load_snapshot, sub_state
 from batikstudio.training.step import Trainer
 
-from .conftest import TinyDataset, tiny_config
+from .conftest import TINY_G, TinyDataset, tiny_config
 
 
 def _trainer(cfg, ds):
@@ -191,3 +191,16 @@ def test_start_model_must_fit_the_data(tmp_path):
     res = train(TrainRequest(tiny_config(start=str(model), total_kimg=0.004), str(tmp_path / "ok"),
                              dataset=TinyDataset()), RecordingContext())
     assert res.kimg == pytest.approx(0.004)
+
+
+def test_fine_tune_with_no_noise_drops_the_noise_inputs_and_keeps_the_rest(tmp_path):
+    train(TrainRequest(tiny_config(), str(tmp_path / "base"), dataset=TinyDataset()), RecordingContext())
+    model = export_snapshot(tmp_path / "base", tmp_path / "m.safetensors")
+    ft = tiny_config(start=str(model), total_kimg=0.004, kimg_per_tick=0.004, g_kwargs={**TINY_G, "use_noise": False})
+    res = train(TrainRequest(ft, str(tmp_path / "ft"), dataset=TinyDataset()), RecordingContext())
+    tensors, meta = load_snapshot(res.snapshot)
+    assert meta["G_config"]["use_noise"] is False
+    assert not [k for k in tensors if "noise" in k]
+    w0 = read_model_file(model).state_dict("G")["synthesis.b8.conv1.weight"]
+    w1 = sub_state(tensors, "G")["synthesis.b8.conv1.weight"]
+    assert 0 < (w1 - w0).abs().max() < 0.05  # continued from the start model's weights
