@@ -146,7 +146,7 @@ def export_job(request: ExportRequest, ctx: JobContext) -> str:
 # -- torchrun ---------------------------------------------------------------------------------
 
 _FLAGS: dict[str, str] = {  # TrainConfig field -> `batikstudio train` option taking a value
-    "start": "--start", "device": "--device", "seed": "--seed", "resolution": "--res", "batch": "--batch",
+    "start": "--start-from", "device": "--device", "seed": "--seed", "resolution": "--res", "batch": "--batch",
     "total_kimg": "--kimg", "loss": "--loss", "gp": "--gp", "r1_gamma": "--r1-gamma",
     "pl_weight": "--pl-weight", "style_mixing_prob": "--style-mixing", "lr": "--lr", "ema_kimg": "--ema-kimg",
     "augment": "--augment", "ada_target": "--ada-target", "freeze_d": "--freeze-d",

@@ -31,7 +31,9 @@ def register(subparsers: Any) -> None:
     io.add_argument("--out", "-o", help="run folder to create (or the model file with --export)")
     io.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     io.add_argument("--export", metavar="SNAPSHOT", help="export a snapshot (or a run's newest) as a model file")
-    io.add_argument("--start", default="scratch", help="scratch, a .safetensors model or an NVlabs .pkl")
+    io.add_argument("--start", "--start-from", dest="start", default="scratch",
+                    help="scratch, a .safetensors model or an NVlabs .pkl (--start-from: the same, a spelling "
+                         "torchrun does not mistake for its own --start-method)")
     io.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     io.add_argument("--seed", type=int, default=0)
     t = p.add_argument_group("training")

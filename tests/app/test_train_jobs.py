@@ -40,6 +40,12 @@ def test_cli_args_give_back_the_same_config():
                        "-m", "batikstudio"]
     args = _parse(cmd[8:])
     assert args.data == "d.zip" and args.out == "/runs/r1"
+    # torchrun's own parser must hand every option to batikstudio (``--start`` would be taken
+    # for an abbreviation of its ``--start-method``)
+    from torch.distributed.run import get_args_parser
+
+    ours = get_args_parser().parse_args(cmd[3:])
+    assert ours.module and ours.training_script == "batikstudio" and ours.training_script_args == cmd[8:]
     assert cmd_train.build_config(args) == cfg
     assert options_not_passed(cfg) == []
 
