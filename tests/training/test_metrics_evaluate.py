@@ -51,7 +51,7 @@ def files(tmp_path):
 
 
 def test_registry_and_names():
-    assert set(METRICS) == {"swd", "fd-effnet", "fid", "kid"}
+    assert set(METRICS) == {"swd", "fd-effnet", "collapse", "fid", "kid"}
     assert METRICS["fid"].feature == METRICS["kid"].feature == "inception"
     with pytest.raises(ValueError, match="unknown metric 'is'"):
         parse_metric_names("swd,is")

@@ -39,6 +39,9 @@ METRICS: dict[str, MetricInfo] = {
                             "Fréchet distance in ImageNet EfficientNet-Lite0 features (not comparable to FID)"),
     "fid": MetricInfo("fid", "inception", "pytorch-fid's pt_inception-2015-12-05-6726825d.pth",
                       "Fréchet Inception Distance (standard, pytorch-fid weights)"),
+    "collapse": MetricInfo("collapse", "pixels", "a labelled data set for conditional models (weight-free)",
+                           "1 - (per-pixel spread across a class's seeds / the same for its real images); "
+                           "0 = seeds vary like the data, 1 = every seed the same image"),
     "kid": MetricInfo("kid", "inception", "pytorch-fid's pt_inception-2015-12-05-6726825d.pth",
                       "Kernel Inception Distance (unbiased MMD^2, cubic kernel)"),
 }

@@ -27,6 +27,7 @@ from batikstudio.training.metrics import METRICS, parse_metric_names
 from batikstudio.training.metrics.features import FeatureExtractor, make_extractor
 from batikstudio.training.metrics.frechet import FeatureStats, frechet_distance
 from batikstudio.training.metrics.kid import kernel_distance
+from batikstudio.training.metrics.spread import collapse
 from batikstudio.training.metrics.swd import SWDAccumulator, SWDConfig, swd_from_descriptors
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class MetricOptions:
         kid_subsets: KID subsets averaged.
         kid_subset_size: largest KID subset.
         batch_size: images per generator / network call.
+        collapse_per_class: seeds (and real images) per class for the collapse metric.
         seed: real subset, fake classes, SWD positions and directions, KID subsets.
     """
 
@@ -59,6 +61,7 @@ class MetricOptions:
     kid_subset_size: int = 1000
     batch_size: int = 32
     seed: int = 0
+    collapse_per_class: int = 32
 
 
 @dataclass
@@ -227,7 +230,8 @@ def compute_metrics(names: Sequence[str] | str, real: Any, fake: Any, num_real: 
         options: see :class:`MetricOptions`.
 
     Returns:
-        ``{name: value}`` for each metric, plus ``swd_R`` per pyramid level when SWD is chosen.
+        ``{name: value}`` for each metric, plus ``swd_R`` per pyramid level when SWD is chosen and
+        ``spread_fake`` / ``spread_real`` with the collapse metric.
 
     Raises:
         WeightsMissingError / DatasetError / ValueError: user errors, one line each.
@@ -244,6 +248,13 @@ def compute_metrics(names: Sequence[str] | str, real: Any, fake: Any, num_real: 
         first = next(real_iter)
         data_res, data_ch = int(first.shape[-1]), int(first.shape[1])
         real_iter = _chain(first, real_iter)
+    out: dict[str, float] = {}
+    if "collapse" in suite.names:
+        if not is_g or dataset is None:
+            raise ValueError("the collapse metric needs a generator and a data set, not image batches")
+        out.update(collapse(G, dataset, options.collapse_per_class, options.seed))
+        if suite.names == ("collapse",):
+            return out
     if is_g:
         _check_compatible(suite.names, data_res, data_ch, int(G.img_resolution), int(G.img_channels))
     total = (n_real + num_fake) if (n_real is not None and is_g) else None
@@ -252,7 +263,8 @@ def compute_metrics(names: Sequence[str] | str, real: Any, fake: Any, num_real: 
     fake_side = suite.collect(fake_iter, data_res, 1, ctx, real_side.count, total)
     if ctx is not None:
         ctx.status("comparing statistics")
-    return suite.compare(real_side, fake_side)
+    out.update(suite.compare(real_side, fake_side))
+    return out
 
 
 def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
@@ -284,6 +296,8 @@ class _TrainingHook:
         self._real: SideStats | None = None
 
     def __call__(self, G: torch.nn.Module, device: torch.device | str) -> float:
+        if self.name == "collapse":
+            return collapse(G, self.dataset, self.options.collapse_per_class, self.options.seed)["collapse"]
         if self._suite is None or self._suite.device != torch.device(device):
             self._suite = MetricSuite((self.name,), device, self.options)
             self._real = None
