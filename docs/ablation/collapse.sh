@@ -9,10 +9,10 @@ mkdir -p "$W"
 export BATIKSTUDIO_THREADS=1
 common="--data $W/batik32.zip --res 32 --batch 16 --cond --diffusion --mirror --tileable --augment diffaugment
   --augment-ops translation --z-dim 256 --w-dim 256 --map 2 --cbase 4096 --cmax 128 --minutes 12 --clock cpu
-  --tick 2 --snap 1 --keep 10 --samples 4 --seed 7 --cpu-bf16"
-run() { name=$1; shift; batikstudio train $common "$@" --out "$W/$name" > "$W/$name.log" 2>&1; }
+  --tick 2 --snap 1 --keep 10 --samples 4 --seed 7"
+run() { name=$1; shift; bf16=--cpu-bf16; [ "${@: -1}" = --no-bf16 ] && { bf16=; set -- "${@:1:$#-1}"; }; batikstudio train $common $bf16 "$@" --out "$W/$name" > "$W/$name.log" 2>&1; }
 run noise --r1-gamma 0.1 & run nonoise --r1-gamma 0.1 --no-noise & wait
-run groups --r1-gamma 0.1 --class-groups & run straight --r1-gamma 0.1 --straight & wait
+run groups --r1-gamma 0.1 --class-groups & run straight --r1-gamma 0.1 --straight --no-bf16 & wait
 run div --r1-gamma 0.1 --class-groups --diversity 2 & run divnn --r1-gamma 0.1 --class-groups --diversity 2 --no-noise & wait
 run g1 --r1-gamma 1 --class-groups --diversity 2 --no-noise & run g5 --r1-gamma 5 --class-groups --diversity 2 --no-noise & wait
 for name in noise nonoise groups div divnn g1 g5; do
