@@ -139,6 +139,11 @@ def test_cli_prints_table_and_json(files, capsys):
     row = json.loads(out[-1])
     assert row["num_fake"] == 6 and row["num_real"] == 6 and row["swd"] > 0
     assert any(line.split()[0] == "swd" for line in out[1:-1])
+    assert main(["metrics", "--model", str(model), "--data", str(data), "--metrics", "collapse",
+                 "--device", "cpu"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0 <= row["collapse"] <= 1 and row["spread_real"] > 0
+    assert row["num_fake"] == 32 and row["num_real"] <= 32  # 32 seeds of its one class
 
 
 def test_cli_user_errors(files, capsys, tmp_path, monkeypatch):

@@ -377,6 +377,10 @@ def evaluate(request: EvaluateRequest, ctx: JobContext | None = None) -> Evaluat
     values = compute_metrics(names, ds, model, request.num, request.num, device, ctx, request.options)
     seconds = time.perf_counter() - start
     log.info("%s vs %s: %s in %.1f s", request.model, request.data, values, seconds)
-    return EvaluateResult(values=values, metrics=names, num_real=min(request.num, len(ds)), num_fake=request.num,
+    num_real, num_fake = min(request.num, len(ds)), request.num
+    if names == ("collapse",):  # only the per-class images of the collapse metric were used
+        per_class = request.options.collapse_per_class * max(int(getattr(model.G_ema, "c_dim", 0)), 1)
+        num_real, num_fake = min(per_class, len(ds)), per_class
+    return EvaluateResult(values=values, metrics=names, num_real=num_real, num_fake=num_fake,
                           seconds=seconds, model_sha256=model.sha256, model=str(request.model),
                           data=str(request.data))
