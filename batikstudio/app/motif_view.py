@@ -260,6 +260,11 @@ class MotifView(QWidget):
         self.class_box.setEnabled(bool(G.c_dim))
         self.class_box.blockSignals(False)
         self.cutoff.setMaximum(G.num_ws)
+        has_noise = bool(getattr(getattr(G, "cfg", None), "use_noise", False))
+        for control in (self.noise_mode, self.noise_gain):
+            control.setEnabled(has_noise)
+            control.setToolTip("" if has_noise else
+                               "This model has no noise inputs: every variation comes from the seed.")
         for s in self.direction_sliders:
             s.setEnabled(False)
         self.vm.reset(MotifState(seed=self.vm.state.seed, class_index=0 if G.c_dim else None))

@@ -1,0 +1,25 @@
+"""The motif view's noise controls follow the model: off (with the reason) for models without noise inputs."""
+
+from batikstudio.app.motif_state import MotifViewModel
+from batikstudio.app.motif_view import MotifView
+from batikstudio.core.nets import GeneratorConfig
+from batikstudio.io.models import new_random_model, open_model
+
+
+def _model(tmp_path, use_noise):
+    cfg = GeneratorConfig(z_dim=16, c_dim=0, w_dim=16, img_resolution=16, img_channels=3, mapping_layers=2,
+                          channel_base=256, channel_max=16, use_noise=use_noise)
+    path = tmp_path / f"noise-{use_noise}.safetensors"
+    new_random_model(cfg, seed=1, path=path)
+    return open_model(path)
+
+
+def test_noise_controls_follow_the_model(qtbot, tmp_path):
+    view = MotifView(MotifViewModel())
+    qtbot.addWidget(view)
+    view.set_model(_model(tmp_path, use_noise=False))
+    assert not view.noise_mode.isEnabled() and not view.noise_gain.isEnabled()
+    assert "no noise inputs" in view.noise_mode.toolTip()
+    view.set_model(_model(tmp_path, use_noise=True))
+    assert view.noise_mode.isEnabled() and view.noise_gain.isEnabled() and view.noise_mode.toolTip() == ""
+    qtbot.waitUntil(view.shutdown, timeout=20000)
