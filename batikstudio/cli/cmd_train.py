@@ -31,6 +31,7 @@ def register(subparsers: Any) -> None:
     io.add_argument("--out", "-o", help="run folder to create (or the model file with --export)")
     io.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     io.add_argument("--export", metavar="SNAPSHOT", help="export a snapshot (or a run's newest) as a model file")
+    io.add_argument("--name", default="", help="with --export: the model's display name (default: the run folder's)")
     io.add_argument("--start", "--start-from", dest="start", default="scratch",
                     help="scratch, a .safetensors model or an NVlabs .pkl (--start-from: the same, a spelling "
                          "torchrun does not mistake for its own --start-method)")
@@ -150,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.out:
             raise BatikError("--export needs -o MODEL.safetensors")
-        path = export_snapshot(args.export, args.out)
+        path = export_snapshot(args.export, args.out, name=args.name)
         print(f"wrote {path}")
         return 0
     if args.resume:

@@ -33,6 +33,10 @@ def test_train_resume_export(tmp_path, png_folder, capsys):
     assert model.meta.class_labels == ("kawung", "parang")
     assert model.meta.training["kimg"] == pytest.approx(0.012)
     assert model.meta.training["options"]["augment_ops"] == ["translation"]
+    assert model.meta.name == "run"  # the run folder's name unless --name says otherwise
+    named = tmp_path / "named.safetensors"
+    assert main(["train", "--export", str(run), "-o", str(named), "--name", "kawung-parang-16"]) == 0
+    assert read_model_file(named).meta.name == "kawung-parang-16"
 
 
 def test_user_errors_exit_2(tmp_path, png_folder, capsys):
