@@ -151,6 +151,7 @@ class SeedGridView(QWidget):
         rnd = QPushButton("Random page", self)
         rnd.clicked.connect(self._on_random)
         self.class_box = QComboBox(self)
+        self.class_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # long font names
         self.class_box.currentIndexChanged.connect(self._on_class)
         self.status = QLabel("", self)
         for w in (QLabel("Jump to", self), self.jump, go, rnd, QLabel("Class", self), self.class_box):
