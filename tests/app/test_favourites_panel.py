@@ -11,26 +11,18 @@ from batikstudio.app.favourites_panel import (
     ThumbnailsRequest, describe_state, favourite_thumbnails_job,
 )
 from batikstudio.app.imageutil import from_qimage
-from batikstudio.app.main import create_window, make_application
 from batikstudio.io.favourites import DEFAULT_COLLECTION, Favourite
 from batikstudio.jobs import RecordingContext
 from batikstudio.render.motif import MixSpec, MotifState
 
+from tests.app.conftest import open_main_window
+
 TIMEOUT = 20000
-
-
-def _open_window(qtbot, model_path):
-    make_application()
-    win = create_window(model_path, "cpu")
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.session.model is not None, timeout=TIMEOUT)
-    return win
 
 
 @pytest.fixture
 def window(qtbot, tiny_model_file):
-    win = _open_window(qtbot, tiny_model_file)
+    win = open_main_window(qtbot, tiny_model_file, TIMEOUT)
     yield win
     assert win.shutdown()
 
@@ -76,7 +68,7 @@ def test_collections_and_notes_persist_across_restart(qtbot, window, tiny_model_
     assert window.shutdown()
     window.close()
 
-    again = _open_window(qtbot, tiny_model_file)
+    again = open_main_window(qtbot, tiny_model_file, TIMEOUT)
     try:
         p2 = again.favourites_panel
         names = [p2.collection_box.itemData(i) for i in range(p2.collection_box.count())]
