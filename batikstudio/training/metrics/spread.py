@@ -26,7 +26,7 @@ __all__ = ["spread", "class_indices", "generator_spread", "dataset_spread", "col
 
 def spread(images: np.ndarray | torch.Tensor) -> float:
     """Mean per-pixel standard deviation across ``images`` (NCHW, any range), in their units."""
-    x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images).double()
+    x = torch.as_tensor(images).double()
     if x.shape[0] < 2:
         raise ValueError("spread needs at least two images")
     return float(x.std(dim=0).mean())
