@@ -90,6 +90,9 @@ def register(subparsers: Any) -> None:
     n.add_argument("--no-noise", action="store_true",
                    help="stylegan2: no per-pixel noise inputs, so every variation must come from z "
                         "(texture-like data otherwise tends to vary only through the noise)")
+    n.add_argument("--noise", action="store_true",
+                   help="stylegan2: per-pixel noise inputs (the default for scratch runs); with --start-from "
+                        "a model trained with --no-noise, adds them at zero strength and keeps its weights")
     n.add_argument("--mbstd-group", type=int, help="stylegan2: minibatch-std group size (default 4)")
     n.add_argument("--mbstd-channels", type=int, help="stylegan2: minibatch-std feature maps (default 1)")
     r = p.add_argument_group("reporting")
@@ -115,8 +118,14 @@ def _betas(text: str) -> tuple[float, float]:
 def _g_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     names = {"z_dim": args.z_dim, "w_dim": args.w_dim, "mapping_layers": args.map,
              "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax,
-             "ngf": args.ngf, "use_noise": False if args.no_noise else None}
+             "ngf": args.ngf, "use_noise": _use_noise(args)}
     return {k: v for k, v in names.items() if v is not None}
+
+
+def _use_noise(args: argparse.Namespace) -> bool | None:
+    if args.noise and args.no_noise:
+        raise BatikError("--noise and --no-noise contradict each other: pick one")
+    return False if args.no_noise else (True if args.noise else None)
 
 
 def _d_kwargs(args: argparse.Namespace) -> dict[str, Any]:

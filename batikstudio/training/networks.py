@@ -122,12 +122,29 @@ def nets_from_config_dicts(arch: str, g_config: dict[str, Any], d_config: dict[s
     return StartNets(G=g_cls(g_cfg), D=d_cls(d_cfg_cls.from_dict(d_config)), G_ema=g_cls(g_cfg).eval())
 
 
+_NOISE_KEYS = ("noise_const", "noise_strength")
+
+
 def without_noise(G: torch.nn.Module) -> torch.nn.Module:
     """A copy of StyleGAN2 generator ``G`` without per-pixel noise inputs (all other weights kept)."""
     cfg = replace(G.cfg, use_noise=False)
     out = type(G)(cfg).train(G.training)
-    state = {k: v for k, v in G.state_dict().items() if not k.endswith(("noise_const", "noise_strength"))}
+    state = {k: v for k, v in G.state_dict().items() if not k.endswith(_NOISE_KEYS)}
     out.load_state_dict(state, strict=True)
+    return out
+
+
+def with_noise(G: torch.nn.Module) -> torch.nn.Module:
+    """A copy of noise-free generator ``G`` with per-pixel noise inputs added at zero strength.
+
+    It renders the same images until training raises the strengths; the constant noise maps
+    are drawn from torch's global generator (seed it first).
+    """
+    cfg = replace(G.cfg, use_noise=True)
+    out = type(G)(cfg).train(G.training)
+    missing, unexpected = out.load_state_dict(G.state_dict(), strict=False)
+    if unexpected or any(not k.endswith(_NOISE_KEYS) for k in missing):
+        raise ModelFileError(f"cannot add noise inputs: unexpected {unexpected}, missing {missing}")
     return out
 
 
@@ -157,9 +174,15 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
             f"the data set needs {resolution} px, {channels} channels, {c_dim} classes")
     if G is None:
         G = copy.deepcopy(G_ema)
-    if cfg.g_kwargs.get("use_noise") is False and getattr(g_cfg, "use_noise", False):
+    want_noise = cfg.g_kwargs.get("use_noise")
+    if want_noise is False and getattr(g_cfg, "use_noise", False):
         log.info("dropping the noise inputs of %s (--no-noise): every variation must now come from z", p.name)
         G, G_ema = (without_noise(net) for net in (G, G_ema))
+    elif want_noise is True and getattr(g_cfg, "use_noise", True) is False:
+        log.info("adding noise inputs (zero strength) to %s (--noise)", p.name)
+        G, G_ema = (with_noise(net) for net in (G, G_ema))
+        maps = {k: v for k, v in G.state_dict().items() if k.endswith("noise_const")}
+        G_ema.load_state_dict(maps, strict=False)  # the same constant noise maps, G_ema's own weights
     want_t = 1 if cfg.diffusion.enabled else 0
     if D is None or getattr(D.cfg, "t_dim", 0) != want_t:
         if D is not None:

@@ -128,7 +128,9 @@ class Trainer:
             z2 = self.sampler.next_z(z.shape[0] * self.info.world_size, self.z_dim, self.device)
             ws2 = self.G.mapping(z2, c, update_emas=False)
             ws = losses.mix_styles(ws, ws2, self.cfg.style_mixing_prob, self.sampler.generator)
-        img = self.G.synthesis(ws, noise_mode="random", fast=self.cfg.fast_path, tileable=self.cfg.tileable,
+        # With the diversity term on, the pairs it compares share their noise maps: only z can part them.
+        noise_mode = "paired" if self.cfg.diversity_weight > 0 else "random"
+        img = self.G.synthesis(ws, noise_mode=noise_mode, fast=self.cfg.fast_path, tileable=self.cfg.tileable,
                                dtype=self.block_dtype)
         return img, ws
 

@@ -10,6 +10,7 @@ from batikstudio.app.train_jobs import (
     training_job,
 )
 from batikstudio.cli import cmd_train
+from batikstudio.errors import BatikError
 from batikstudio.io.dataset import DatasetBuildRequest, DatasetCheckRequest
 from batikstudio.io.modelfile import read_model_meta
 from batikstudio.jobs import RecordingContext
@@ -108,3 +109,7 @@ def test_noise_and_minibatch_std_flags_reach_the_networks():
     with_noise = scratch_configs(cmd_train.build_config(_parse(["train", "--data", "d.zip", "--out", "r"])),
                                  resolution=16, channels=3, c_dim=0, batch_per_process=8)[0]
     assert with_noise.use_noise is True
+    asked = cmd_train.build_config(_parse(["train", "--data", "d.zip", "--out", "r", "--noise"]))
+    assert asked.g_kwargs["use_noise"] is True
+    with pytest.raises(BatikError, match="--noise and --no-noise"):
+        cmd_train.build_config(_parse(["train", "--data", "d.zip", "--out", "r", "--noise", "--no-noise"]))

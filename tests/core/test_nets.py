@@ -144,6 +144,19 @@ def test_noise_modes_and_gains():
         G.synthesis(ws[:, :2])
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_paired_noise_shares_maps_between_i_and_i_plus_half(fast):
+    G = tiny_g()
+    ws = G.mapping(torch.randn(1, 8), None).repeat(5, 1, 1)  # one latent, five items
+    with torch.no_grad():
+        paired = G.synthesis(ws, noise_mode="paired", fast=fast)
+        rand = G.synthesis(ws, noise_mode="random", fast=fast)
+    # N = 5: pairs (0, 2) and (1, 3) share noise; 0, 1 and 4 draw their own
+    assert torch.equal(paired[0], paired[2]) and torch.equal(paired[1], paired[3])
+    assert not torch.allclose(paired[0], paired[1]) and not torch.allclose(paired[0], paired[4])
+    assert not torch.allclose(rand[0], rand[2])
+
+
 def _seam_ratio(img):
     edge = (img[..., 0] - img[..., -1]).abs().mean() + (img[..., 0, :] - img[..., -1, :]).abs().mean()
     inner = (img[..., 1:] - img[..., :-1]).abs().mean() + (img[..., 1:, :] - img[..., :-1, :]).abs().mean()

@@ -6,6 +6,7 @@ import torch
 
 from batikstudio.core.nets import Generator, GeneratorConfig
 from batikstudio.errors import DatasetError
+from batikstudio.io import models
 from batikstudio.io.modelfile import ModelFile, read_model_file, save_model_file
 from batikstudio.jobs import RecordingContext
 from batikstudio.training.config import DiffusionConfig, TrainRequest, TrainTick
@@ -13,7 +14,7 @@ from batikstudio.training.data import RealSampler
 from batikstudio.training.distributed import DistInfo
 from batikstudio.training.export import export_snapshot
 from batikstudio.training.loop import train
-from batikstudio.training.networks import build_scratch, scratch_configs
+from batikstudio.training.networks import build_scratch, load_start, scratch_configs
 from batikstudio.training.runfolder import RunFolder, load_snapshot, sub_state
 from batikstudio.training.step import Trainer
 
@@ -204,3 +205,24 @@ def test_fine_tune_with_no_noise_drops_the_noise_inputs_and_keeps_the_rest(tmp_p
     w0 = read_model_file(model).state_dict("G")["synthesis.b8.conv1.weight"]
     w1 = sub_state(tensors, "G")["synthesis.b8.conv1.weight"]
     assert 0 < (w1 - w0).abs().max() < 0.05  # continued from the start model's weights
+
+
+def test_fine_tune_with_noise_adds_zero_strength_noise_inputs_to_a_noise_free_model(tmp_path):
+    base = tiny_config(g_kwargs={**TINY_G, "use_noise": False})
+    train(TrainRequest(base, str(tmp_path / "base"), dataset=TinyDataset()), RecordingContext())
+    model = export_snapshot(tmp_path / "base", tmp_path / "m.safetensors")
+    nets = load_start(str(model), tiny_config(start=str(model), g_kwargs={**TINY_G, "use_noise": True}),
+                      8, 3, 0, 4)
+    before = models.open_model(model, device="cpu").G_ema
+    assert not before.cfg.use_noise and nets.G.cfg.use_noise and nets.G_ema.cfg.use_noise
+    names = [k for k in nets.G.state_dict() if k.endswith("noise_const")]
+    assert names and all(torch.equal(nets.G.state_dict()[k], nets.G_ema.state_dict()[k]) for k in names)
+    with torch.no_grad():  # zero strength: the same images as the noise-free start model
+        ws = before.mapping(torch.randn(3, TINY_G["z_dim"]), None)
+        assert torch.allclose(nets.G_ema.synthesis(ws, noise_mode="random"), before.synthesis(ws), atol=1e-6)
+    ft = tiny_config(start=str(model), total_kimg=0.008, kimg_per_tick=0.008, diversity_weight=1.0, batch=8,
+                     g_kwargs={**TINY_G, "use_noise": True})
+    res = train(TrainRequest(ft, str(tmp_path / "ft"), dataset=TinyDataset()), RecordingContext())
+    tensors, meta = load_snapshot(res.snapshot)
+    assert meta["G_config"]["use_noise"] is True
+    assert any(float(sub_state(tensors, "G")[k]) != 0 for k in sub_state(tensors, "G") if k.endswith("noise_strength"))

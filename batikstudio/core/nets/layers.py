@@ -175,6 +175,16 @@ def modulated_conv2d(
     return x
 
 
+def paired(t: torch.Tensor) -> torch.Tensor:
+    """``t`` with item ``i + N // 2`` replaced by item ``i`` for ``i < N // 2`` (a copy).
+
+    Training's diversity term compares exactly these pairs; sharing their noise maps leaves
+    the latent as the only thing that can make the two images differ.
+    """
+    n = t.shape[0] // 2
+    return torch.cat([t[:n], t[:n], t[2 * n:]])
+
+
 class SynthesisLayer(torch.nn.Module):
     """Modulated 3x3 conv + noise + bias + lrelu (optionally upsampling by 2).
 
@@ -215,16 +225,18 @@ class SynthesisLayer(torch.nn.Module):
         ``gain`` scales the output (and the clamp), ``noise_gain`` the noise; ``fast`` selects
         the CPU-friendly arrangement (same maths), otherwise NVlabs' ``fused_modconv`` choice.
         """
-        if noise_mode not in ("random", "const", "none"):
-            raise ValueError(f"noise_mode must be 'random', 'const' or 'none', got {noise_mode!r}")
+        if noise_mode not in ("random", "paired", "const", "none"):
+            raise ValueError(f"noise_mode must be 'random', 'paired', 'const' or 'none', got {noise_mode!r}")
         in_res = self.resolution // self.up
         if x.ndim != 4 or x.shape[1] != self.weight.shape[1] or x.shape[2:] != (in_res, in_res):
             raise ValueError(f"expected [N, {self.weight.shape[1]}, {in_res}, {in_res}], got {tuple(x.shape)}")
         styles = self.affine(w)
         noise = None
         if self.use_noise and noise_mode != "none" and noise_gain != 0:
-            if noise_mode == "random":
+            if noise_mode in ("random", "paired"):
                 noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device)
+                if noise_mode == "paired":
+                    noise = paired(noise)
                 noise = noise * self.noise_strength
             else:
                 noise = self.noise_const * self.noise_strength

@@ -19,7 +19,7 @@ from batikstudio.core.nets.mapping import MappingNetwork
 
 __all__ = ["Generator", "SynthesisBlock", "SynthesisNetwork"]
 
-NOISE_MODES = ("random", "const", "none")
+NOISE_MODES = ("random", "paired", "const", "none")
 
 
 def block_dtype(use_fp16: bool, device: torch.device, force_fp32: bool) -> torch.dtype:
@@ -161,7 +161,8 @@ class SynthesisNetwork(torch.nn.Module):
 
         Args:
             ws: ``[N, num_ws, w_dim]``.
-            noise_mode: ``'const'`` (stored noise maps, deterministic), ``'random'`` or ``'none'``.
+            noise_mode: ``'const'`` (stored noise maps, deterministic), ``'random'``, ``'none'``
+                or ``'paired'`` (random, but item ``i + N // 2`` gets item ``i``'s noise maps).
             noise_gain: None, one multiplier for all noise layers, or one per layer in
                 :attr:`noise_layer_names` order (coarse to fine).
             tileable: wrap-around padding everywhere; the image tiles seamlessly.
