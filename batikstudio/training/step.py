@@ -140,8 +140,8 @@ class Trainer:
             img = self.augment(img)
         if self.diffusion is not None:
             img, t = self.diffusion(img)
-            return self.D(img, c, t, dtype=self.block_dtype)
-        return self.D(img, c, dtype=self.block_dtype)
+            return self.D(img, c, t, dtype=self.block_dtype, fast=self.cfg.fast_path)
+        return self.D(img, c, dtype=self.block_dtype, fast=self.cfg.fast_path)
 
     def _record(self, name: str, value: torch.Tensor) -> None:
         acc = self.stats.setdefault(name, [0.0, 0.0])

@@ -264,7 +264,7 @@ def test_fast_path_with_winograd_and_sub_batches_matches(monkeypatch, tileable):
     from batikstudio.core.nets import layers, synthesis
 
     monkeypatch.setattr(layers, "_WINOGRAD_MIN_CHANNELS", 1)  # exercise Winograd at tiny sizes
-    monkeypatch.setattr(layers, "_CHANNELS_LAST_MIN", 8)
+    monkeypatch.setattr(layers, "CHANNELS_LAST_MIN", 8)
     monkeypatch.setattr(synthesis, "_CHUNK_BYTES", 1)  # split into single samples from the start
     G = tiny_g(architecture="resnet", img_resolution=16, channel_base=128, channel_max=16, conv_clamp=0.5)
     ws = G.mapping(torch.randn(3, 8), None)
@@ -285,3 +285,28 @@ def test_bfloat16_fast_path_is_close_and_float32_output():
     assert 0 < (bf - ref).abs().max() < 0.1 * ref.abs().max()
     with pytest.raises(ValueError, match="fast=True"):
         G.synthesis(ws, fast=False, dtype=torch.bfloat16)
+
+
+@pytest.mark.parametrize("arch", ["resnet", "skip", "orig"])
+@pytest.mark.parametrize("clamp", [None, 0.5])
+def test_discriminator_fast_path_matches_the_reference_with_gradients(arch, clamp):
+    # 32 px so the fast path also switches to channels-last activations
+    D = tiny_d(architecture=arch, img_resolution=32, channel_base=256, channel_max=16, c_dim=2, t_dim=1,
+               conv_clamp=clamp)
+    with torch.no_grad():  # fresh biases are zero; make them matter
+        for name, p in D.named_parameters():
+            if name.endswith("bias"):
+                p.normal_(0, 0.5)
+    img = torch.randn(4, 3, 32, 32, requires_grad=True)
+    c, t = _one_hot(4, 2), torch.tensor([0, 3, 7, 1])
+    outs, grads = [], []
+    for fast in (False, True):
+        out = D(img, c, t, fast=fast)
+        grads.append(torch.autograd.grad(out.square().sum(), [img, D.b32.conv1.weight, D.b4.conv.bias]))
+        outs.append(out)
+    assert (outs[0] - outs[1]).abs().max() < 1e-4 * (1 + outs[0].abs().max())
+    for ref, fast in zip(*grads):
+        assert (ref - fast).abs().max() < 1e-4 * (1 + ref.abs().max())
+    with torch.no_grad():  # bf16 blocks: close, float32 logits
+        bf = D(img, c, t, dtype=torch.bfloat16, fast=True)
+    assert bf.dtype == torch.float32 and (bf - outs[0]).abs().max() < 0.1 * (1 + outs[0].abs().max())

@@ -381,7 +381,7 @@ class DCGANDiscriminator(torch.nn.Module):
         _dcgan_init(self)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None, t: torch.Tensor | None = None,
-                dtype: torch.dtype | None = None, force_fp32: bool = False) -> torch.Tensor:
+                dtype: torch.dtype | None = None, force_fp32: bool = False, fast: bool = False) -> torch.Tensor:
         """Score images.
 
         Args:
@@ -389,7 +389,7 @@ class DCGANDiscriminator(torch.nn.Module):
             c: ``[N, c_dim]`` labels (None allowed when ``c_dim`` is 0).
             t: must be None (Diffusion-GAN steps are not supported by DCGAN).
             dtype: feature-map dtype of the blocks (e.g. ``torch.bfloat16``); the head is float32.
-            force_fp32: accepted and ignored.
+            force_fp32, fast: accepted and ignored (one code path).
 
         Returns:
             Logits ``[N, 1]`` float32.

@@ -13,7 +13,7 @@ import torch
 
 from batikstudio.core import ops
 from batikstudio.core.nets.config import DiscriminatorConfig, channels_for
-from batikstudio.core.nets.layers import Conv2dLayer, FullyConnectedLayer
+from batikstudio.core.nets.layers import CHANNELS_LAST_MIN, Conv2dLayer, FullyConnectedLayer
 from batikstudio.core.nets.mapping import MappingNetwork
 from batikstudio.core.nets.synthesis import block_dtype
 
@@ -48,22 +48,22 @@ class DiscriminatorBlock(torch.nn.Module):
                                     resample_filter=resample_filter)
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, force_fp32: bool = False,
-                dtype: torch.dtype | None = None):
+                dtype: torch.dtype | None = None, fast: bool = False):
         dtype = dtype or block_dtype(self.use_fp16, img.device if img is not None else x.device, force_fp32)
         if x is not None:
             x = x.to(dtype=dtype)
         if self.in_channels == 0 or self.architecture == "skip":
             img = img.to(dtype=dtype)
-            y = self.fromrgb(img)
+            y = self.fromrgb(img, fast=fast)
             x = x + y if x is not None else y
             img = ops.downsample2d(img, self.resample_filter) if self.architecture == "skip" else None
         if self.architecture == "resnet":
-            y = self.skip(x, gain=math.sqrt(0.5))
-            x = self.conv0(x)
-            x = self.conv1(x, gain=math.sqrt(0.5))
+            y = self.skip(x, gain=math.sqrt(0.5), fast=fast)
+            x = self.conv0(x, fast=fast)
+            x = self.conv1(x, gain=math.sqrt(0.5), fast=fast)
             x = y + x
         else:
-            x = self.conv1(self.conv0(x))
+            x = self.conv1(self.conv0(x, fast=fast), fast=fast)
         return x, img
 
 
@@ -120,16 +120,17 @@ class DiscriminatorEpilogue(torch.nn.Module):
         self.fc = FullyConnectedLayer(in_channels * resolution ** 2, in_channels, activation="lrelu")
         self.out = FullyConnectedLayer(in_channels, 1 if cmap_dim == 0 else cmap_dim)
 
-    def forward(self, x: torch.Tensor, img: torch.Tensor | None, cmap: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, img: torch.Tensor | None, cmap: torch.Tensor | None,
+                fast: bool = False) -> torch.Tensor:
         if x is None:
-            x = self.fromrgb(img.to(torch.float32))
+            x = self.fromrgb(img.to(torch.float32), fast=fast)
         else:
             x = x.to(torch.float32)
             if self.architecture == "skip":
-                x = x + self.fromrgb(img.to(torch.float32))
+                x = x + self.fromrgb(img.to(torch.float32), fast=fast)
         if self.mbstd is not None:
             x = self.mbstd(x)
-        x = self.conv(x)
+        x = self.conv(x, fast=fast)
         x = self.fc(x.flatten(1))
         x = self.out(x)
         if self.cmap_dim > 0:
@@ -172,7 +173,7 @@ class Discriminator(torch.nn.Module):
                                         first=not self.block_resolutions, **common)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None, t: torch.Tensor | None = None,
-                force_fp32: bool = False, dtype: torch.dtype | None = None) -> torch.Tensor:
+                force_fp32: bool = False, dtype: torch.dtype | None = None, fast: bool = False) -> torch.Tensor:
         """Score images.
 
         Args:
@@ -184,6 +185,8 @@ class Discriminator(torch.nn.Module):
             dtype: feature-map dtype of every block (the 4x4 epilogue stays float32), e.g.
                 ``torch.bfloat16`` for bf16 training on CPUs with native bf16; None = the
                 default (float32, fp16 blocks on CUDA).
+            fast: the CPU-friendly arrangement of the same maths (channels-last activations,
+                gains folded into the weights, bias inside the convolution); equal up to rounding.
 
         Returns:
             Logits ``[N, 1]`` float32.
@@ -196,12 +199,14 @@ class Discriminator(torch.nn.Module):
             raise ValueError(f"img must be [N, {self.img_channels}, {r}, {r}], got {tuple(img.shape)}")
         n, device = img.shape[0], img.device
         x = None
+        if fast and r >= CHANNELS_LAST_MIN:
+            img = img.contiguous(memory_format=torch.channels_last)
         for res in self.block_resolutions:
-            x, img = getattr(self, f"b{res}")(x, img, force_fp32=force_fp32, dtype=dtype)
+            x, img = getattr(self, f"b{res}")(x, img, force_fp32=force_fp32, dtype=dtype, fast=fast)
         cmap = None
         if self.c_dim + self.t_dim > 0:
             cmap = self.mapping(None, self._label(c, t, n, device))
-        return self.b4(x, img, cmap)
+        return self.b4(x, img, cmap, fast=fast)
 
     def _label(self, c: torch.Tensor | None, t: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor:
         parts = []
