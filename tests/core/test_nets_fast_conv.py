@@ -1,11 +1,11 @@
-"""Tests for the Winograd 3x3 convolution of the fast synthesis path."""
+"""Tests for the fast path's convolutions: Winograd 3x3 and the fixed-filter depthwise FIR."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from batikstudio.core import ops
-from batikstudio.core.nets.fast_conv import to_nhwc, winograd_conv3x3, winograd_weight
+from batikstudio.core.nets.fast_conv import depthwise_fir, to_nhwc, winograd_conv3x3, winograd_weight
 
 
 @pytest.mark.parametrize("n, c, o, h, w", [(1, 3, 5, 4, 4), (2, 8, 6, 8, 16), (3, 16, 4, 16, 8)])
@@ -45,3 +45,19 @@ def test_winograd_in_bands_with_remainder(monkeypatch, band_bytes):
     ref = F.conv2d(x, weight, padding=1)
     y = winograd_conv3x3(to_nhwc(x), winograd_weight(weight))
     assert (y - ref).abs().max() < 1e-4 * ref.abs().max()
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2, 3])
+def test_depthwise_fir_matches_conv2d_and_differentiates_twice(padding):
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 9, 9, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 1, 4, 4, dtype=torch.float64)  # not symmetric: the adjoint must flip it
+    ref = F.conv2d(x, w, padding=padding, groups=3)
+    assert torch.allclose(depthwise_fir(x, w, padding), ref)
+    assert torch.autograd.gradcheck(lambda t: depthwise_fir(t, w, padding), (x,))
+    assert torch.autograd.gradgradcheck(lambda t: depthwise_fir(t, w, padding), (x,))
+    # outside the adjoint's range (padding >= k) and for learnt filters it is plain conv2d
+    assert torch.allclose(depthwise_fir(x, w, 4), F.conv2d(x, w, padding=4, groups=3))
+    w_learnt = w.clone().requires_grad_(True)
+    depthwise_fir(x, w_learnt, padding).sum().backward()
+    assert w_learnt.grad is not None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["to_nhwc", "winograd_conv3x3", "winograd_weight"]
+__all__ = ["depthwise_fir", "to_nhwc", "winograd_conv3x3", "winograd_weight"]
 
 # Winograd F(2, 3) filter transform G (4x3); the data transform B^T and output transform A^T are
 # written out as additions below.
@@ -99,3 +99,32 @@ def winograd_conv3x3(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None
         out += bias
     return out.permute(0, 3, 1, 2)
 
+
+
+class _DepthwiseFIR(torch.autograd.Function):
+    """Stride-1 depthwise correlation with a fixed (non-learnt) filter, differentiable to any order.
+
+    Its adjoint is the same operation with the filter rotated by 180 degrees and padding
+    ``k - 1 - p``, so the backward is one more depthwise correlation: cheaper than autograd's
+    generic depthwise backward, and its double backward (R1) never forms a filter gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, w: torch.Tensor, padding: int) -> torch.Tensor:
+        ctx.save_for_backward(w)
+        ctx.padding = padding
+        return F.conv2d(x, w, padding=padding, groups=x.shape[1])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (w,) = ctx.saved_tensors
+        return depthwise_fir(grad, w.flip([2, 3]), w.shape[-1] - 1 - ctx.padding), None, None
+
+
+def depthwise_fir(x: torch.Tensor, w: torch.Tensor, padding: int) -> torch.Tensor:
+    """``F.conv2d(x, w, padding=padding, groups=C)`` for a constant ``[C, 1, k, k]`` filter ``w``
+    (no gradient flows to it), with a cheap backward of any order when ``0 <= padding < k``."""
+    k = w.shape[-1]
+    if w.requires_grad or w.shape[-2] != k or not 0 <= padding < k:
+        return F.conv2d(x, w, padding=padding, groups=x.shape[1])
+    return _DepthwiseFIR.apply(x, w, padding)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from batikstudio.core import ops
-from batikstudio.core.nets.fast_conv import winograd_conv3x3, winograd_weight
+from batikstudio.core.nets.fast_conv import depthwise_fir, winograd_conv3x3, winograd_weight
 
 __all__ = [
     "Conv2dLayer",
@@ -127,7 +127,7 @@ class Conv2dLayer(torch.nn.Module):
             if p0 != p1:
                 x = F.pad(x, [0, p1 - p0, 0, p1 - p0])
             fir = f.to(x.dtype).flip([0, 1])[None, None].expand(x.shape[1], 1, -1, -1).contiguous()
-            x = F.conv2d(x, fir, padding=pad, groups=x.shape[1])
+            x = depthwise_fir(x, fir, pad)
             x = F.conv2d(x, w, b, stride=self.down)
         else:
             x = F.conv2d(x, w, b, padding=self.padding)
@@ -351,8 +351,10 @@ class SynthesisLayer(torch.nn.Module):
             return y + b.reshape(1, -1, 1, 1) if b is not None else y
         y = F.conv_transpose2d(x, w.transpose(0, 1), stride=self.up)
         cout = y.shape[1]
-        fir = (f * self.up ** 2).to(y.dtype).flip([0, 1])[None, None].expand(cout, 1, -1, -1)
-        return F.conv2d(y, fir.contiguous(), b, padding=p0, groups=cout)
+        fir = (f * self.up ** 2).to(y.dtype).flip([0, 1])[None, None].expand(cout, 1, -1, -1).contiguous()
+        if b is None:
+            return depthwise_fir(y, fir, p0)
+        return F.conv2d(y, fir, b, padding=p0, groups=cout)
 
 
 class ToRGBLayer(torch.nn.Module):
