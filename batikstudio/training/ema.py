@@ -31,8 +31,9 @@ def update_ema(G_ema: torch.nn.Module, G: torch.nn.Module, beta: float) -> None:
     Both modules must have identical parameter and buffer names.
     """
     src = dict(G.named_parameters())
-    for name, p_ema in G_ema.named_parameters():
-        p_ema.copy_(src[name].detach().lerp(p_ema, beta))
+    names = [name for name, _ in G_ema.named_parameters()]
+    # p_ema + (1 - beta) * (p - p_ema), all tensors in one call
+    torch._foreach_lerp_([p for _, p in G_ema.named_parameters()], [src[n].detach() for n in names], 1.0 - beta)
     src_b = dict(G.named_buffers())
     for name, b_ema in G_ema.named_buffers():
         b_ema.copy_(src_b[name])

@@ -104,7 +104,10 @@ class Trainer:
     def _adam(self, net: torch.nn.Module, reg_interval: int | None) -> torch.optim.Adam:
         ratio = reg_interval / (reg_interval + 1) if reg_interval else 1.0
         b1, b2 = self.cfg.betas
-        return torch.optim.Adam(net.parameters(), lr=self.cfg.lr * ratio, betas=(b1**ratio, b2**ratio), eps=1e-8)
+        # The fused CPU kernel updates a tensor in one pass instead of about ten small ops per tensor.
+        fused = True if self.device.type == "cpu" else None
+        return torch.optim.Adam(net.parameters(), lr=self.cfg.lr * ratio, betas=(b1**ratio, b2**ratio), eps=1e-8,
+                                fused=fused)
 
     def _amp_setup(self) -> tuple[torch.dtype | None, dict[str, Any]]:
         if self.device.type == "cpu" and self.cfg.cpu_bf16 and cpu_has_native_bf16():
