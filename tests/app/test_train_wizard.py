@@ -140,8 +140,8 @@ def test_wizard_to_trained_model_in_the_library(qtbot, window, motif_folder):
     first_grid = panel.ticks[0].grid
 
     panel.stop_button.click()
-    qtbot.waitUntil(lambda: panel.state == "stopped", timeout=3000)
-    assert panel.stop_seconds < 3
+    qtbot.waitUntil(lambda: panel.state == "stopped", timeout=TIMEOUT)
+    assert panel.stop_seconds < 30  # after the current iteration, not at the end of the run (generous: busy CI)
     run = RunFolder(plan.run_dir, create=False)
     stopped_nimg = int(run.latest_snapshot().stem.split("-")[1])
     assert stopped_nimg == round(panel.kimg * 1000) and 0 < stopped_nimg < 120
