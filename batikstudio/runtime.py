@@ -44,6 +44,12 @@ def configure_threads(threads: int | None = None) -> int:
     return threads
 
 
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs with bf16 instructions (where bf16 autocast is a speed-up, not a slow-down)."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
 def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     """Turn a device name into a :class:`torch.device`.
 

@@ -32,12 +32,12 @@ import time
 import numpy as np
 import torch
 
-from batikstudio.runtime import configure_threads
+from batikstudio.runtime import configure_threads, cpu_has_native_bf16
 from batikstudio.training.config import TrainConfig
 from batikstudio.training.data import RealSampler
 from batikstudio.training.distributed import DistInfo, init_distributed, shutdown
 from batikstudio.training.networks import build_scratch, scratch_configs
-from batikstudio.training.step import Trainer, cpu_has_native_bf16
+from batikstudio.training.step import Trainer
 
 NVLABS_64PX_IMG_S = 9.0  # original code, 64 px cmax 128 batch 16, 2-core dev machine
 R1_INTERVAL = 16

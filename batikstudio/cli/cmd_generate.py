@@ -67,6 +67,14 @@ def _parse_direction(text: str) -> tuple[int, float]:
         raise ValueError(f"bad --direction {text!r}: use K:AMOUNT, e.g. 0:2.5") from None
 
 
+def _warn_emulated_bf16(precision: str, device) -> None:
+    from batikstudio.runtime import cpu_has_native_bf16
+
+    if precision == "bfloat16" and str(device) == "cpu" and not cpu_has_native_bf16():
+        print("warning: this CPU has no native bfloat16 (AVX512-BF16 or AMX): --precision bfloat16 is "
+              "emulated here and slower than float32", file=sys.stderr)
+
+
 def build_request(args: argparse.Namespace, class_labels: list[str]):
     from batikstudio.core.latents import parse_seeds
     from batikstudio.render.request import MixSpec, RenderRequest
@@ -90,8 +98,10 @@ def run(args: argparse.Namespace) -> int:
     from batikstudio.io.models import open_model
     from batikstudio.runtime import resolve_device
 
-    model = open_model(args.model, device=resolve_device(args.device))
+    device = resolve_device(args.device)
+    model = open_model(args.model, device=device)
     _check_family(args, model)
+    _warn_emulated_bf16(args.precision, device)
     if args.from_image is not None:
         return _regenerate(args, model)
     if args.out is None and args.grid is None:

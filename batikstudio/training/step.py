@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from batikstudio import runtime
 from batikstudio.training import losses
 from batikstudio.training.augment import ada_adjust, build_augment
 from batikstudio.training.config import TrainConfig
@@ -49,12 +50,6 @@ def frozen_d_params(D: torch.nn.Module, resolution: int, n_blocks: int) -> froze
         r //= 2
     heads = tuple(f"b{r}." for r in res_list)
     return frozenset(n for n, _ in D.named_parameters() if n.startswith(heads))
-
-
-def cpu_has_native_bf16() -> bool:
-    """True on CPUs with bf16 instructions (where bf16 autocast is a speed-up, not a slow-down)."""
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
 class Trainer:
@@ -110,8 +105,12 @@ class Trainer:
                                 fused=fused)
 
     def _amp_setup(self) -> tuple[torch.dtype | None, dict[str, Any]]:
-        if self.device.type == "cpu" and self.cfg.cpu_bf16 and cpu_has_native_bf16():
-            return torch.bfloat16, {}  # bf16 keeps float32's range: no gradient scaling needed
+        if self.device.type == "cpu" and self.cfg.cpu_bf16:
+            if runtime.cpu_has_native_bf16():
+                return torch.bfloat16, {}  # bf16 keeps float32's range: no gradient scaling needed
+            # Emulated bf16 would be slower than float32: say so rather than ignore the option.
+            log.warning("cpu_bf16: this CPU has no native bfloat16 (AVX512-BF16 or AMX); training in float32")
+            return None, {}
         if not (self.cfg.mixed_precision and self.device.type == "cuda"):
             return None, {}
         if torch.cuda.is_bf16_supported():

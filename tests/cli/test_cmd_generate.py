@@ -86,3 +86,17 @@ def test_conditional_model_without_class_uses_class_0_and_says_so(tmp_path, mode
     assert main(["generate", "--model", str(model_file), "--seeds", "0-1", "--grid", str(grid)]) == 0
     assert "using class 0" in capsys.readouterr().err
     assert read_provenance(grid)["render"]["class"] == 0
+
+
+def test_generate_in_bfloat16_on_a_cpu_without_native_bf16_warns(tmp_path, model_file, capsys, monkeypatch):
+    from batikstudio import runtime
+
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
+    grid = tmp_path / "grid.png"
+    assert main(["generate", "--model", str(model_file), "--seeds", "0-1", "--precision", "bfloat16",
+                 "--grid", str(grid)]) == 0
+    assert "no native bfloat16" in capsys.readouterr().err and grid.is_file()
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: True)
+    assert main(["generate", "--model", str(model_file), "--seeds", "0-1", "--precision", "bfloat16",
+                 "--grid", str(grid)]) == 0
+    assert "bfloat16" not in capsys.readouterr().err
