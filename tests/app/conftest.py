@@ -38,6 +38,20 @@ def no_thread_left_running():
     assert not extra, f"threads left running: {extra}"
 
 
+@pytest.fixture(autouse=True)
+def closing_during_training_does_not_ask():
+    """pytest-qt closes a test's windows in teardown, also after a failed assertion while a run
+    still trains: the real question box is modal, nobody answers it offscreen, and the whole test
+    session would hang (pytest-timeout cannot interrupt Qt's modal loop). Answer "stop and quit";
+    tests of the question itself replace the method on their window."""
+    from batikstudio.app.main_window import MainWindow
+
+    real = MainWindow.confirm_close_during_training
+    MainWindow.confirm_close_during_training = lambda self: True
+    yield
+    MainWindow.confirm_close_during_training = real
+
+
 @pytest.fixture
 def tiny_model_file(tmp_path):
     from batikstudio.core.nets import GeneratorConfig
