@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from batikstudio.training.config import TrainTick
 
 _NO_METRIC = "Metric (none for this run yet)"
+REDRAW_MS = 250  # curves are redrawn at most this often: ticks (or a loaded history) can come faster
 _COLOURS = {"G": "#1f5fa8", "D": "#c0392b", "p": "#7d3c98", "T": "#b9770e", "speed": "#117a65", "metric": "#2c3e50"}
 
 
@@ -47,6 +49,13 @@ class TrainPlots(QWidget):
         self.diffusion = False
         self.metric_name = ""
         self.data: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in self.curves}
+        # A redraw of the four plots costs tens of milliseconds of the GUI thread (axis text):
+        # new points are collected and drawn together, once per REDRAW_MS at the most.
+        self._dirty: set[str] = set()
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(REDRAW_MS)
+        self._redraw.timeout.connect(self.redraw)
 
     def _plot(self, row: int, col: int, title: str, unit: str) -> pg.PlotItem:
         plot = self.view.addPlot(row=row, col=col, title=title)
@@ -70,6 +79,8 @@ class TrainPlots(QWidget):
         self.data = {k: ([], []) for k in self.curves}
         self.metric_name = ""
         self.metric_plot.setTitle(_NO_METRIC)
+        self._dirty.clear()
+        self._redraw.stop()
         for curve in self.curves.values():
             curve.setData([], [])
 
@@ -79,7 +90,17 @@ class TrainPlots(QWidget):
         xs, ys = self.data[key]
         xs.append(float(x))
         ys.append(float(y))
-        self.curves[key].setData(xs, ys)
+        self._dirty.add(key)
+        if not self._redraw.isActive():
+            self._redraw.start()
+
+    @Slot()
+    def redraw(self) -> None:
+        """Draw the points collected since the last redraw (the timer calls this)."""
+        self._redraw.stop()
+        for key in sorted(self._dirty):
+            self.curves[key].setData(*self.data[key])
+        self._dirty.clear()
 
     def add_tick(self, tick: TrainTick) -> None:
         """Append one tick's values."""
@@ -97,3 +118,8 @@ class TrainPlots(QWidget):
     def points(self, key: str) -> int:
         """How many points curve ``key`` has (``G``, ``D``, ``strength``, ``speed``, ``metric``)."""
         return len(self.data[key][0])
+
+    def drawn(self, key: str) -> int:
+        """How many points curve ``key`` shows now (lags :meth:`points` by one redraw at most)."""
+        xs, _ = self.curves[key].getData()
+        return 0 if xs is None else len(xs)

@@ -126,12 +126,13 @@ def test_wizard_to_trained_model_in_the_library(qtbot, window, motif_folder):
 
     meter = StallMeter()
     meter.start()
-    qtbot.waitUntil(lambda: len(panel.ticks) >= 3, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: len(panel.ticks) >= 8, timeout=TIMEOUT)  # half the run: p95 over ~100 gaps
     meter.stop()
     log.warning("event loop while training: %s", meter.report())
-    # The goal is no stall over 100 ms (60-84 ms measured on a loaded 2-core machine). A
-    # shared CI machine can add scheduler hiccups, so the hard limit here is the 95th
-    # percentile; a longest gap over 250 ms would mean the GUI thread computes.
+    # The goal is no stall over 100 ms (60-84 ms measured on a loaded 2-core machine with
+    # avx512; 90-120 ms on a slower AVX2-only one, where the first paint of the trainer tab is
+    # the longest). A shared CI machine can add scheduler hiccups, so the hard limit here is the
+    # 95th percentile; a longest gap over 250 ms would mean the GUI thread computes.
     assert np.percentile(meter.gaps, 95) < 0.100, meter.report()
     assert meter.max_gap < 0.250, f"the event loop stalled {meter.max_gap * 1000:.0f} ms"
     assert panel.plots.points("G") >= 3 and panel.plots.points("strength") >= 3 and panel.plots.points("speed") >= 3
