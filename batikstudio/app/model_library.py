@@ -56,7 +56,7 @@ def describe_model_file(path: Path) -> str:
         lines.append("classes: " + ", ".join(labels))
     training = meta.get("training") or {}
     if training:
-        keys = ("dataset", "kimg", "loss", "metrics")
+        keys = ("dataset", "kimg", "kimg_total", "loss", "metrics")
         lines.append("training: " + json.dumps({k: training[k] for k in keys if k in training})[:300])
     if meta.get("description"):
         lines.append(str(meta["description"]))

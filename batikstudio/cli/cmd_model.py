@@ -91,7 +91,10 @@ def run_info(args: argparse.Namespace) -> int:
         lines.append(f"net {net + ':':<9} {describe_size(count)} parameters")
     training = meta.training
     if "kimg" in training:
-        lines.append(f"kimg:         {training['kimg']}")
+        line = f"kimg:         {training['kimg']}"
+        if training.get("kimg_before"):
+            line += f" in its last stage, {training.get('kimg_total')} in all"
+        lines.append(line)
     d = training.get("diffusion")
     if isinstance(d, dict):  # None when trained without Diffusion-GAN noise
         lines.append(f"diffusion:    p {d.get('p')}, T {d.get('T')}")

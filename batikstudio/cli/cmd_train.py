@@ -32,6 +32,9 @@ def register(subparsers: Any) -> None:
     io.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     io.add_argument("--export", metavar="SNAPSHOT", help="export a snapshot (or a run's newest) as a model file")
     io.add_argument("--name", default="", help="with --export: the model's display name (default: the run folder's)")
+    io.add_argument("--kimg-before", type=float, metavar="KIMG",
+                    help="with --export: kimg of earlier stages, when the run started from a file that does not "
+                         "record its total (runs record it themselves)")
     io.add_argument("--start", "--start-from", dest="start", default="scratch",
                     help="scratch, a .safetensors model or an NVlabs .pkl (--start-from: the same, a spelling "
                          "torchrun does not mistake for its own --start-method)")
@@ -160,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.out:
             raise BatikError("--export needs -o MODEL.safetensors")
-        path = export_snapshot(args.export, args.out, name=args.name)
+        path = export_snapshot(args.export, args.out, name=args.name, kimg_before=args.kimg_before)
         print(f"wrote {path}")
         return 0
     if args.resume:

@@ -26,6 +26,7 @@ from batikstudio.training.checkpoint import restore_trainer, trainer_state
 from batikstudio.training.config import TrainConfig, TrainRequest, TrainResult, TrainTick
 from batikstudio.training.data import RealSampler
 from batikstudio.training.distributed import DistInfo, all_mean, broadcast_module, init_distributed, shutdown
+from batikstudio.training.export import kimg_in_all
 from batikstudio.training.networks import (
     StartNets, build_scratch, load_start, nets_from_config_dicts, scratch_configs,
 )
@@ -149,6 +150,12 @@ class _Run:
         trainer = Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, self.device, self.info, self.resolution,
                           diffusion_rng=np.random.default_rng(cfg.seed))
         self.start_record = nets.training
+        # kimg of earlier stages: a resumed run's own record carries it, a fine-tune
+        # takes its start model's total
+        if self.request.resume:
+            self.kimg_before = float(nets.training.get("kimg_before") or 0.0)
+        else:
+            self.kimg_before = kimg_in_all(nets.training)
         tick = 0
         if self.request.resume:
             if self.info.is_main:
@@ -264,6 +271,7 @@ class _Run:
         diff = trainer.diffusion
         return {
             "dataset": str(self.cfg.data), "kimg": trainer.nimg / 1000, "resolution": self.resolution,
+            "kimg_before": self.kimg_before, "kimg_total": self.kimg_before + trainer.nimg / 1000,
             "loss": self.cfg.loss, "augment": self.cfg.augment, "augment_p": trainer.augment_p,
             "diffusion": diff.state() if diff else None, "losses": dict(stats or {}),
             "options": self.cfg.to_dict(), "started_from": self.cfg.start,

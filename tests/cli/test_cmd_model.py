@@ -41,3 +41,12 @@ def test_model_info_shows_diffusion_noise_when_present(tmp_path, capsys):
     path = _with_training(src, tmp_path / "run.safetensors", {"kimg": 1, "diffusion": {"p": 0.5, "T": 7}})
     assert main(["model", "info", str(path)]) == 0
     assert "diffusion:    p 0.5, T 7" in capsys.readouterr().out
+
+
+def test_model_info_gives_the_total_kimg_of_a_fine_tune(tmp_path, capsys):
+    cfg = GeneratorConfig(z_dim=8, c_dim=0, w_dim=8, img_resolution=8, img_channels=3, mapping_layers=1,
+                          channel_base=64, channel_max=8)
+    src = new_random_model(cfg, seed=1, path=tmp_path / "raw.safetensors")
+    path = _with_training(src, tmp_path / "ft.safetensors", {"kimg": 40.5, "kimg_before": 255.7, "kimg_total": 296.2})
+    assert main(["model", "info", str(path)]) == 0
+    assert "kimg:         40.5 in its last stage, 296.2 in all" in capsys.readouterr().out

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from batikstudio.core.nets import Generator, GeneratorConfig
-from batikstudio.errors import DatasetError
+from batikstudio.errors import BatikError, DatasetError
 from batikstudio.io import models
 from batikstudio.io.modelfile import ModelFile, read_model_file, save_model_file
 from batikstudio.jobs import RecordingContext
@@ -226,3 +226,27 @@ def test_fine_tune_with_noise_adds_zero_strength_noise_inputs_to_a_noise_free_mo
     tensors, meta = load_snapshot(res.snapshot)
     assert meta["G_config"]["use_noise"] is True
     assert any(float(sub_state(tensors, "G")[k]) != 0 for k in sub_state(tensors, "G") if k.endswith("noise_strength"))
+
+
+def test_a_fine_tune_records_the_kimg_of_earlier_stages_through_resume_and_export(tmp_path):
+    base = train(TrainRequest(tiny_config(total_kimg=0.008, kimg_per_tick=0.004), str(tmp_path / "base"),
+                              dataset=TinyDataset()), RecordingContext())
+    model = export_snapshot(tmp_path / "base", tmp_path / "base.safetensors")
+    assert read_model_file(model).meta.training["kimg_total"] == pytest.approx(base.kimg)
+    ft = tiny_config(start=str(model), total_kimg=0.004, kimg_per_tick=0.004)
+    train(TrainRequest(ft, str(tmp_path / "ft"), dataset=TinyDataset()), RecordingContext())
+    more = ft.replace(total_kimg=0.008)
+    res = train(TrainRequest(more, str(tmp_path / "ft"), dataset=TinyDataset(), resume=True), RecordingContext())
+    _, meta = load_snapshot(res.snapshot)
+    rec = meta["training"]
+    assert rec["kimg"] == pytest.approx(0.008) and rec["kimg_before"] == pytest.approx(base.kimg)
+    assert rec["kimg_total"] == pytest.approx(base.kimg + 0.008)
+    second = read_model_file(export_snapshot(tmp_path / "ft", tmp_path / "ft.safetensors")).meta
+    assert second.training["kimg_total"] == pytest.approx(0.016)
+    assert "0.0 kimg" in second.description  # rounded to a tenth of a kimg
+    # a run started from a file that never recorded its total is told at export
+    told = read_model_file(export_snapshot(tmp_path / "ft", tmp_path / "told.safetensors", kimg_before=100.5)).meta
+    assert told.training["kimg_total"] == pytest.approx(100.508) and "100.5 kimg" in told.description
+    with pytest.raises(BatikError, match="negative"):
+        export_snapshot(tmp_path / "ft", tmp_path / "bad.safetensors", kimg_before=-1)
+    assert not (tmp_path / "bad.safetensors").exists()
