@@ -72,7 +72,7 @@ def export_snapshot(snapshot: str | os.PathLike[str], out: str | os.PathLike[str
             raise BatikError(f"--kimg-before cannot be negative (got {kimg_before})")
         training["kimg_before"] = float(kimg_before)
     if isinstance(training.get("kimg"), (int, float)):
-        training["kimg_total"] = float(training.get("kimg_before") or 0.0) + float(training["kimg"])
+        training["kimg_total"] = round(float(training.get("kimg_before") or 0.0) + float(training["kimg"]), 3)
     provenance = {
         "source": str(snap), "sha256": file_sha256(snap), "importer": "batikstudio train --export",
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -271,7 +271,7 @@ class _Run:
         diff = trainer.diffusion
         return {
             "dataset": str(self.cfg.data), "kimg": trainer.nimg / 1000, "resolution": self.resolution,
-            "kimg_before": self.kimg_before, "kimg_total": self.kimg_before + trainer.nimg / 1000,
+            "kimg_before": self.kimg_before, "kimg_total": round(self.kimg_before + trainer.nimg / 1000, 3),
             "loss": self.cfg.loss, "augment": self.cfg.augment, "augment_p": trainer.augment_p,
             "diffusion": diff.state() if diff else None, "losses": dict(stats or {}),
             "options": self.cfg.to_dict(), "started_from": self.cfg.start,
