@@ -14,6 +14,7 @@ Ctrl-C stops after the current iteration and writes a snapshot (a second Ctrl-C 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -70,6 +71,9 @@ def register(subparsers: Any) -> None:
     t.add_argument("--class-groups", action="store_true",
                    help="with --cond: every minibatch-std group of D holds one class, so D sees when "
                         "the seeds of a class all look alike")
+    t.add_argument("--class-weights", type=_class_weights, default={}, metavar="NAME=W,...",
+                   help="draw these classes W times as often as their share of the data (names or "
+                        "indices; others weigh 1), e.g. kawung=2,ceplok=2; also on --resume")
     t.add_argument("--diversity", type=float, default=0.0, metavar="W",
                    help="weight of a diversity-sensitive term in G's loss (pairs of one class whose "
                         "images differ too little for their latents are penalised); 0 = off")
@@ -118,6 +122,20 @@ def _betas(text: str) -> tuple[float, float]:
     return b1, b2
 
 
+def _class_weights(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, value = part.partition("=")
+        try:
+            weight = float(value) if sep and name.strip() else None
+        except ValueError:
+            weight = None
+        if weight is None or not math.isfinite(weight) or weight < 0:
+            raise argparse.ArgumentTypeError(f"bad class weight {part!r}: use NAME=W with W >= 0, e.g. kawung=2")
+        out[name.strip()] = weight
+    return out
+
+
 def _g_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     names = {"z_dim": args.z_dim, "w_dim": args.w_dim, "mapping_layers": args.map,
              "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax,
@@ -148,7 +166,7 @@ def build_config(args: argparse.Namespace):
         style_mixing_prob=args.style_mixing, lr=args.lr, betas=args.betas, ema_kimg=args.ema_kimg,
         augment=args.augment, augment_ops=ops, augment_wrap=not args.no_wrap, ada_target=args.ada_target,
         diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
-        conditional=args.cond, class_groups=args.class_groups,
+        conditional=args.cond, class_groups=args.class_groups, class_weights=args.class_weights,
         diversity_weight=args.diversity, diversity_cap=args.diversity_cap, mirror=args.mirror, freeze_d=args.freeze_d,
         tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,

@@ -10,6 +10,7 @@ resolved by the ``effective_*`` helpers so the stored config keeps the user's ch
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -97,6 +98,10 @@ class TrainConfig:
         class_groups: with ``conditional``, make every minibatch-std group of D one class
             (real and fake batches alike; see :class:`~batikstudio.training.data.RealSampler`),
             so D sees when the seeds of a class all look alike.
+        class_weights: draw the images of these classes (and generated images of them) this
+            many times as often as their share of the data set; keys are class names or
+            indices, classes not named weigh 1 (see :func:`~batikstudio.training.data.class_weight_vector`).
+            Empty = draw uniformly over the images.
         diversity_weight: weight of the diversity-sensitive term in G's loss (0 = off; see
             :mod:`batikstudio.training.losses`). Pairs are items ``i`` and ``i + N/2`` of a
             batch with the same class: with ``class_groups`` every pair qualifies.
@@ -152,6 +157,7 @@ class TrainConfig:
     freeze_d: int = 0
     conditional: bool = False
     class_groups: bool = False
+    class_weights: Mapping[str, float] = field(default_factory=dict)
     diversity_weight: float = 0.0
     diversity_cap: float = 0.5
     mixed_precision: bool = True
@@ -193,6 +199,8 @@ class TrainConfig:
             raise ValueError(f"batch must be >= 1, got {self.batch}")
         if self.diversity_weight < 0 or self.diversity_cap <= 0:
             raise ValueError("diversity needs weight >= 0 and cap > 0")
+        if any(not math.isfinite(float(w)) or float(w) < 0 for w in self.class_weights.values()):
+            raise ValueError(f"class weights must be finite and >= 0, got {dict(self.class_weights)}")
         if self.total_kimg <= 0 or self.kimg_per_tick <= 0:
             raise ValueError("total_kimg and kimg_per_tick must be positive")
         if self.resolution is not None and (self.resolution < 4 or self.resolution & (self.resolution - 1)):
@@ -246,6 +254,7 @@ class TrainConfig:
         out = dataclasses.asdict(self)
         out["g_kwargs"] = dict(self.g_kwargs)
         out["d_kwargs"] = dict(self.d_kwargs)
+        out["class_weights"] = dict(self.class_weights)
         return out
 
     @classmethod

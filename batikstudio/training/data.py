@@ -8,7 +8,7 @@ batch, never on the number of processes, and resuming restores it exactly.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -56,6 +56,33 @@ def local_slice(n_global: int, rank: int, world_size: int) -> slice:
     return slice(rank, None, world_size)
 
 
+def class_weight_vector(weights: Mapping[str, float], class_names: Sequence[str], n_classes: int) -> list[float] | None:
+    """One weight per class from ``{name or index: weight}`` (classes not named weigh 1).
+
+    ``None`` when ``weights`` is empty (draw uniformly over the images).
+
+    >>> class_weight_vector({"kawung": 3, "1": 0.5}, ["parang", "lereng", "kawung"], 3)
+    [1.0, 0.5, 3.0]
+
+    Raises:
+        DatasetError: naming a class the data set does not have.
+    """
+    if not weights:
+        return None
+    out = [1.0] * n_classes
+    for key, value in weights.items():
+        key = str(key).strip()
+        if key in class_names:
+            k = list(class_names).index(key)
+        elif key.isdigit() and int(key) < n_classes:
+            k = int(key)
+        else:
+            known = ", ".join(class_names) if class_names else f"indices 0-{n_classes - 1}"
+            raise DatasetError(f"class weight for {key!r}: the data set has no such class ({known})")
+        out[k] = float(value)
+    return out
+
+
 class RealSampler:
     """Draws training batches from a data set.
 
@@ -72,10 +99,15 @@ class RealSampler:
             Mixed-class groups show D the spread *between* classes, which hides a generator
             that gives every seed of a class the same image; one-class groups show it the
             spread *within* a class.
+        class_weights: ``None``, or one weight per class: images (and the classes of
+            generated images) are then drawn with probability proportional to their class's
+            weight, instead of uniformly over the data set (a weight of 2 draws a class twice
+            as often as its share of the data; 0 never).
     """
 
     def __init__(self, dataset: Any, resolution: int, c_dim: int, mirror: bool,
-                 generator: torch.Generator, rank: int = 0, world_size: int = 1, class_groups: int = 0) -> None:
+                 generator: torch.Generator, rank: int = 0, world_size: int = 1, class_groups: int = 0,
+                 class_weights: Sequence[float] | None = None) -> None:
         if len(dataset) == 0:
             raise DatasetError("the data set is empty")
         self.dataset = dataset
@@ -92,11 +124,32 @@ class RealSampler:
             if self._labels is None or self._labels.ndim != 1 or (self._labels < 0).any():
                 raise DatasetError("class-grouped batches need one class label per image")
             self._by_class = [np.nonzero(self._labels == k)[0] for k in range(int(self._labels.max()) + 1)]
+        self._image_p = None if class_weights is None else self._image_probabilities(class_weights)
+
+    def _image_probabilities(self, class_weights: Sequence[float]) -> torch.Tensor:
+        """Per-image draw probabilities from per-class weights."""
+        if self._labels is None or self._labels.ndim != 1 or (self._labels < 0).any():
+            raise DatasetError("class weights need one class label per image")
+        w = np.asarray(class_weights, dtype=np.float64)
+        if w.ndim != 1 or len(w) <= int(self._labels.max()):
+            raise DatasetError(f"{len(w)} class weights for a data set with {int(self._labels.max()) + 1} classes")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise DatasetError("class weights must be finite and >= 0")
+        p = w[self._labels]
+        if p.sum() <= 0:
+            raise DatasetError("class weights leave no image to draw: give some class a weight above 0")
+        return torch.from_numpy(p / p.sum())
+
+    def _draw(self, n: int) -> torch.Tensor:
+        """``n`` data set indices: uniform, or weighted by class."""
+        if self._image_p is None:
+            return torch.randint(0, len(self.dataset), (n,), generator=self.generator)
+        return torch.multinomial(self._image_p, n, replacement=True, generator=self.generator)
 
     def _indices(self, n_global: int) -> torch.Tensor:
         """Data set indices of a global batch (class-grouped when asked)."""
         if not self.class_groups:
-            return torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
+            return self._draw(n_global)
         classes = self._group_classes(n_global)
         u = torch.rand(n_global, generator=self.generator).numpy()
         idx = [self._by_class[k][min(int(f * len(self._by_class[k])), len(self._by_class[k]) - 1)]
@@ -108,7 +161,7 @@ class RealSampler:
         g = self.class_groups
         if n_global % g:
             raise ValueError(f"batch {n_global} is not divisible by the class group size {g}")
-        anchors = torch.randint(0, len(self.dataset), (n_global // g,), generator=self.generator)
+        anchors = self._draw(n_global // g)
         return torch.from_numpy(self._labels[anchors.numpy()]).repeat(g)
 
     def _one_hot(self, labels: torch.Tensor) -> torch.Tensor:
@@ -138,7 +191,7 @@ class RealSampler:
         part = local_slice(n_global, self.rank, self.world_size)
         if self.class_groups:
             return self._one_hot(self._group_classes(n_global)[part]).to(device)
-        idx = torch.randint(0, len(self.dataset), (n_global,), generator=self.generator)
+        idx = self._draw(n_global)
         if self._labels is not None:
             labels = torch.from_numpy(self._labels[idx[part].numpy()])
         else:

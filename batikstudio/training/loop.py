@@ -24,7 +24,7 @@ from batikstudio.jobs import JobContext
 from batikstudio.runtime import resolve_device
 from batikstudio.training.checkpoint import restore_trainer, trainer_state
 from batikstudio.training.config import TrainConfig, TrainRequest, TrainResult, TrainTick
-from batikstudio.training.data import RealSampler
+from batikstudio.training.data import RealSampler, class_weight_vector
 from batikstudio.training.distributed import DistInfo, all_mean, broadcast_module, init_distributed, shutdown
 from batikstudio.training.export import kimg_in_all
 from batikstudio.training.networks import (
@@ -73,6 +73,7 @@ class _Run:
     def __init__(self, request: TrainRequest, ctx: JobContext, device: torch.device, info: DistInfo) -> None:
         self.ctx, self.device, self.info = ctx, device, info
         self.folder = RunFolder(request.run_dir)
+        self._rewrite_config = False
         self.cfg = self._config(request)
         self.metrics = dict(request.metrics)
         self.dataset = request.dataset
@@ -96,6 +97,12 @@ class _Run:
         stored = self.folder.read_config()
         if request.config.total_kimg > stored.total_kimg:
             stored = stored.replace(total_kimg=request.config.total_kimg)
+        given = dict(request.config.class_weights)
+        if given and given != dict(stored.class_weights):
+            # the mix of classes may change between invocations; config.json keeps the new one
+            log.info("resuming with class weights %s (were %s)", given, dict(stored.class_weights) or "uniform")
+            stored = stored.replace(class_weights=given)
+            self._rewrite_config = True
         if request.config.cpu_bf16 and not stored.cpu_bf16:
             # a speed option may be switched on when resuming (the run is then no longer
             # bit-identical to an uninterrupted float32 run)
@@ -132,6 +139,16 @@ class _Run:
         group = self.d_cfg.mbstd_group_size
         return per_proc if group is None else min(int(group), per_proc)
 
+    def _class_weights(self) -> list[float] | None:
+        """The per-class draw weights of the options, checked against the data set."""
+        if not self.cfg.class_weights:
+            return None
+        n_classes = class_count(self.dataset)
+        if n_classes == 0:
+            raise DatasetError("class weights need a data set with class labels")
+        names = tuple(getattr(self.dataset, "class_names", None) or ())
+        return class_weight_vector(self.cfg.class_weights, names, n_classes)
+
     def _nets_from_snapshot(self) -> StartNets:
         snap = self.folder.latest_snapshot()
         if snap is None:
@@ -146,7 +163,8 @@ class _Run:
         nets, self.g_cfg, self.d_cfg = self._nets()
         shared = torch.Generator().manual_seed(cfg.seed)
         sampler = RealSampler(self.dataset, self.resolution, self.c_dim, cfg.mirror, shared,
-                              self.info.rank, self.info.world_size, class_groups=self._class_group_size())
+                              self.info.rank, self.info.world_size, class_groups=self._class_group_size(),
+                              class_weights=self._class_weights())
         trainer = Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, self.device, self.info, self.resolution,
                           diffusion_rng=np.random.default_rng(cfg.seed))
         self.start_record = nets.training
@@ -183,6 +201,8 @@ class _Run:
     # -- main loop ------------------------------------------------------------------------
     def run(self) -> TrainResult:
         trainer, tick = self._trainer()
+        if self.info.is_main and self._rewrite_config:
+            self.folder.replace_config(self.cfg)
         if self.info.is_main and not self.request.resume:
             self.folder.write_config(self.cfg, {"resolution": self.resolution, "c_dim": self.c_dim,
                                                 "r1_gamma": trainer.r1_gamma,

@@ -92,6 +92,11 @@ class RunFolder:
         data = {"config": cfg.to_dict(), "resolved": dict(resolved or {})}
         atomic_write_text(self.config_path, json.dumps(data, indent=1, sort_keys=True))
 
+    def replace_config(self, cfg: TrainConfig) -> None:
+        """Rewrite ``config.json``'s options, keeping the values resolved at the start."""
+        data = json.loads(self.config_path.read_text(encoding="utf-8"))
+        self.write_config(cfg, data.get("resolved"))
+
     def read_config(self) -> TrainConfig:
         """The run's :class:`TrainConfig`.
 

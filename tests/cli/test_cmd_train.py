@@ -81,3 +81,27 @@ def test_minutes_budget_stops_with_a_snapshot(tmp_path, png_folder, capsys, cloc
     kimg = float(out.split()[2])
     assert 0 < kimg < 100
     assert list(run.glob("snapshot-*.safetensors"))
+
+
+def test_class_weights_from_the_start_and_changed_on_resume(tmp_path, png_folder, capsys):
+    run = tmp_path / "run"
+    base = ["train", "--data", str(png_folder), "--out", str(run), "--batch", "4", "--kimg", "0.008",
+            "--tick", "0.004", "--snap", "1", "--cond", "--augment", "none", "--device", "cpu", *NETS]
+    assert main([*base, "--class-weights", "kawung=2"]) == 0
+    config = lambda: json.loads((run / "config.json").read_text())  # noqa: E731
+    assert config()["config"]["class_weights"] == {"kawung": 2.0}
+    assert main(["train", "--resume", str(run), "--kimg", "0.012", "--class-weights", "parang=3,kawung=1"]) == 0
+    saved = config()
+    assert saved["config"]["class_weights"] == {"parang": 3.0, "kawung": 1.0}
+    assert saved["config"]["total_kimg"] == pytest.approx(0.012)
+    assert saved["resolved"]["c_dim"] == 2  # values resolved at the start survive the rewrite
+    assert main(["train", "--resume", str(run), "--kimg", "0.016"]) == 0  # no flag: keeps the stored mix
+    assert config()["config"]["class_weights"] == {"parang": 3.0, "kawung": 1.0}
+    capsys.readouterr()
+    assert main([*base[:4], str(tmp_path / "r2"), *base[5:], "--class-weights", "ceplok=2"]) == 2
+    assert "for 'ceplok': the data set has no such class (kawung, parang)" in capsys.readouterr().err
+    assert not (tmp_path / "r2").exists() or not any((tmp_path / "r2").iterdir())
+    with pytest.raises(SystemExit) as exc:  # argparse refuses it before anything starts
+        main([*base[:4], str(tmp_path / "r3"), *base[5:], "--class-weights", "kawung"])
+    assert exc.value.code == 2
+    assert "bad class weight 'kawung'" in capsys.readouterr().err

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from batikstudio.errors import DatasetError
-from batikstudio.training.data import RealSampler
+from batikstudio.training.data import RealSampler, class_weight_vector
 from tests.training.conftest import TinyDataset
 
 
@@ -65,3 +65,39 @@ def test_class_mix_follows_the_data_and_bad_batches_are_refused():
         RealSampler(unlabelled, 8, 2, False, torch.Generator(), class_groups=4)
     plain = RealSampler(TinyDataset(n=8, res=8, k=2), 8, 0, False, torch.Generator(), class_groups=4)
     assert plain.class_groups == 0  # unconditional: nothing to group
+
+
+@pytest.mark.parametrize("group", [0, 4])
+def test_class_weights_shift_the_mix_of_real_and_fake_classes(group):
+    ds = TinyDataset(n=400, res=8, k=5)
+    ds.labels = np.random.default_rng(1).integers(0, 5, 400)
+    weights = [1.0, 3.0, 0.0, 1.0, 2.0]
+    s = RealSampler(ds, 8, 5, False, torch.Generator().manual_seed(0), class_groups=group, class_weights=weights)
+    real, fake = np.zeros(5), np.zeros(5)
+    for _ in range(200):
+        x, c = s.next_real(16, torch.device("cpu"))
+        real += c.sum(0).numpy()
+        fake += s.next_fake_labels(16, torch.device("cpu")).sum(0).numpy()
+        for img, lab in zip(x[:2], c[:2].argmax(1)):  # images still match their labels
+            assert any(ds.labels[i] == lab and np.allclose(ds.imgs[i].transpose(2, 0, 1) / 127.5 - 1, img.numpy(),
+                                                           atol=1e-6) for i in range(len(ds)))
+    share = np.bincount(ds.labels, minlength=5) * weights
+    want = share / share.sum()
+    assert real[2] == 0 and fake[2] == 0  # weight 0: never drawn
+    assert np.abs(real / real.sum() - want).max() < 0.04
+    assert np.abs(fake / fake.sum() - want).max() < 0.04
+
+
+def test_bad_class_weights_are_refused():
+    ds = TinyDataset(n=8, res=8, k=2)
+    for weights, msg in [([1.0], "2 classes"), ([0.0, 0.0], "no image"), ([1.0, -1.0], ">= 0")]:
+        with pytest.raises(DatasetError, match=msg):
+            RealSampler(ds, 8, 2, False, torch.Generator(), class_weights=weights)
+
+
+def test_class_weight_vector_names_indices_and_unknown_names():
+    names = ["parang", "lereng", "kawung"]
+    assert class_weight_vector({}, names, 3) is None
+    assert class_weight_vector({"kawung": 3, "1": 0.5}, names, 3) == [1.0, 0.5, 3.0]
+    with pytest.raises(DatasetError, match="no such class.*parang, lereng, kawung"):
+        class_weight_vector({"ceplok": 2}, names, 3)
