@@ -120,6 +120,11 @@ class MotifView(QWidget):
         self.psi = _slider(-100, 200, 70)
         self.psi_label = QLabel("0.70")
         self.psi.valueChanged.connect(self._on_psi)
+        self.psi_class = QCheckBox("Truncate towards the class")
+        self.psi_class.setChecked(True)
+        self.psi_class.setToolTip("ψ pulls towards the chosen class's average motif, so each family keeps its\n"
+                                  "look. Off: towards the model's average over all classes (NVlabs).")
+        self.psi_class.toggled.connect(self._on_psi_centre)
         self.cutoff = QSpinBox()
         self.cutoff.setRange(0, 18)
         self.cutoff.setSpecialValueText("all layers")
@@ -137,6 +142,7 @@ class MotifView(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Class", self.class_box)
         form.addRow("Truncation ψ", psi_row)
+        form.addRow(self.psi_class)
         form.addRow("Cutoff", self.cutoff)
         form.addRow("Noise", self.noise_mode)
         form.addRow("Noise strength", self.noise_gain)
@@ -203,6 +209,10 @@ class MotifView(QWidget):
         self.psi_label.setText(f"{v / 100:.2f}")
         self._edit(replace(self.vm.state, psi=v / 100), "truncation", "psi")
 
+    @Slot(bool)
+    def _on_psi_centre(self, on: bool) -> None:
+        self._edit(replace(self.vm.state, psi_centre="class" if on else "model"), "truncation centre")
+
     @Slot(int)
     def _on_cutoff(self, v: int) -> None:
         self._edit(replace(self.vm.state, cutoff=v or None), "cutoff", "cutoff")
@@ -258,6 +268,7 @@ class MotifView(QWidget):
         self.class_box.clear()
         self.class_box.addItems(list(model.class_labels) or ["(unconditional)"])
         self.class_box.setEnabled(bool(G.c_dim))
+        self.psi_class.setEnabled(bool(G.c_dim) and getattr(G.mapping, "class_centres", True))
         self.class_box.blockSignals(False)
         self.cutoff.setMaximum(G.num_ws)
         has_noise = bool(getattr(getattr(G, "cfg", None), "use_noise", False))
@@ -296,6 +307,7 @@ class MotifView(QWidget):
         for widget, setter, value in [
             (self.noise_mode, self.noise_mode.setCurrentText, st.noise_mode),
             (self.tileable, self.tileable.setChecked, st.tileable),
+            (self.psi_class, self.psi_class.setChecked, st.psi_centre == "class"),
             (self.class_box, self.class_box.setCurrentIndex, st.class_index or 0),
         ]:
             widget.blockSignals(True)

@@ -50,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     walk.add_argument("--loop", action="store_true",
                       help="return to the first seed at the end (seamless loop)")
     walk.add_argument("--psi", type=float, default=1.0, help="truncation psi (default 1 = none)")
+    walk.add_argument("--psi-centre", choices=("class", "model"), default="class",
+                      help="truncate towards the class's average (default) or the model's (NVlabs)")
     walk.add_argument("--class", dest="class_index", default=None,
                       help="class index or name, for conditional models")
     walk.add_argument("--size", type=int, default=None, help="frame size in pixels (default: model's)")
@@ -140,7 +142,7 @@ def run_walk(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds, limit=1000)
     model = open_model(args.model, device=resolve_device(args.device))
     cls = _walk_class(args.class_index, list(model.class_labels), model.G_ema.c_dim)
-    keys = tuple(MotifState(seed=s, class_index=cls, psi=args.psi) for s in seeds)
+    keys = tuple(MotifState(seed=s, class_index=cls, psi=args.psi, psi_centre=args.psi_centre) for s in seeds)
     anim = AnimationRequest(model, keys, args.frames_per_segment, args.loop, args.space,
                             args.easing, args.size)
     request = AnimationExportRequest(anim, args.output, args.fps, args.quality,

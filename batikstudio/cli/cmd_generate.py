@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="model file (.safetensors or NVlabs .pkl)")
     p.add_argument("--seeds", default="0-15", help="seeds, e.g. 0-15,42 (default 0-15)")
     p.add_argument("--psi", type=float, default=1.0, help="truncation psi (1 = none; 0.7 is typical)")
+    p.add_argument("--psi-centre", choices=("class", "model"), default="class",
+                   help="truncate towards the class's average (default; each family keeps its look) or the "
+                        "model's average over all classes (NVlabs)")
     p.add_argument("--cutoff", type=int, default=None, help="truncate only the first N ws")
     p.add_argument("--class", dest="class_index", default=None,
                    help="class index or name, for conditional models; 'all' with --grid: one row per class")
@@ -83,6 +86,7 @@ def build_request(args: argparse.Namespace, class_labels: list[str]):
         seeds=tuple(parse_seeds(args.seeds)),
         class_index=_class_index(args.class_index, class_labels),
         psi=args.psi,
+        psi_centre=args.psi_centre,
         cutoff=args.cutoff,
         noise_mode=args.noise,
         noise_gain=args.noise_strength,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -173,6 +174,49 @@ def resolve_layers(spec: str | Sequence[int] | range, resolution: int) -> list[i
     if bad:
         raise ValueError(f"W layer index {bad[0]} is out of range: this model has ws 0..{num_ws - 1}")
     return indices
+
+
+PSI_CENTRES = ("class", "model")
+CLASS_CENTRE_SAMPLES = 2048
+CLASS_CENTRE_SEED = 20260  # fixed: a class's centre, and so every truncated image, is reproducible
+
+# mapping network -> (its weights' identity, {class: centre})
+_centres: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
+
+
+def truncation_centre(G: torch.nn.Module, class_index: int | None, centre: str = "class") -> torch.Tensor:
+    """The point truncation pulls towards: [w_dim].
+
+    ``"model"`` is the generator's tracked ``w_avg`` (NVlabs), the mean over every class the
+    model was trained on; ``"class"`` is the mean w of the requested class (the mapping of
+    :data:`CLASS_CENTRE_SAMPLES` fixed latents with that class), so that truncating a conditional
+    model keeps each family's look instead of pulling every family towards one blend (the
+    class-conditional truncation of StyleGAN-XL). Unconditional models, DCGAN models (whose
+    "truncation" scales z) and ``class_index=None`` always use ``w_avg``. Cached per generator
+    and class until the mapping's weights change.
+    """
+    if centre not in PSI_CENTRES:
+        raise ValueError(f"unknown truncation centre {centre!r}: use {' or '.join(PSI_CENTRES)}")
+    mapping = G.mapping
+    w_avg = mapping.w_avg
+    if centre == "model" or class_index is None or G.c_dim == 0 or not getattr(mapping, "class_centres", True):
+        return w_avg
+    weights = (str(w_avg.device), tuple(p._version for p in mapping.parameters()))
+    stored_weights, cache = _centres.get(mapping, (None, {}))
+    if stored_weights != weights:  # new weights (a training run's G_ema) or device: start over
+        cache = {}
+        _centres[mapping] = (weights, cache)
+    k = int(class_index)
+    if k not in cache:
+        n = CLASS_CENTRE_SAMPLES if G.z_dim > 0 else 1
+        z = None
+        if G.z_dim > 0:
+            z = torch.from_numpy(np.random.RandomState(CLASS_CENTRE_SEED).randn(n, G.z_dim))
+            z = z.to(device=w_avg.device, dtype=torch.float32)
+        with torch.no_grad():
+            w = mapping(z, class_vector(G.c_dim, k, n, w_avg.device), truncation_psi=1.0)
+        cache[k] = w[:, 0].mean(0).to(w_avg.dtype)
+    return cache[k]
 
 
 def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The renderer: a RenderRequest and a loaded generator in, uint8 images out.
 
 Order of latent edits (same as NVlabs' tools, plus directions last so sliders act on what is
-seen): seed -> z -> mapping (psi 1) -> truncation -> style mixing (donors truncated alike) ->
+seen): seed -> z -> mapping (psi 1) -> truncation (towards the class's centre by default) -> style mixing (donors truncated alike) ->
 latent directions -> synthesis. Images are rendered one at a time by default (``batch_size=1``)
 so that a seed's pixels never depend on which other seeds shared its batch: that is what makes
 "regenerate from an image's provenance" pixel-exact. Thumbnail grids may batch.
@@ -50,8 +50,8 @@ def ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor, direction
     """The edited ws [N, num_ws, w_dim] for latents ``z`` [N, z_dim] under ``req`` (its seeds unused)."""
     device = z.device
     c = latents.class_vector(G.c_dim, req.class_index, z.shape[0], device)
-    w_avg = G.mapping.w_avg
-    ws = latents.truncate(G.mapping(z, c), w_avg, req.psi, req.cutoff)
+    centre = latents.truncation_centre(G, req.class_index, req.psi_centre) if req.psi != 1 else G.mapping.w_avg
+    ws = latents.truncate(G.mapping(z, c), centre, req.psi, req.cutoff)
     res = G.img_resolution
     if ws.shape[1] == 1 and (req.mix or req.direction_layers is not None):
         raise ValueError(NO_W_LAYERS)
@@ -59,7 +59,8 @@ def ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor, direction
         cls = mix.class_index if mix.class_index is not None else req.class_index
         dz = latents.seeds_to_z([mix.seed], G.z_dim, device)
         dc = latents.class_vector(G.c_dim, cls, 1, device)
-        donor = latents.truncate(G.mapping(dz, dc), w_avg, req.psi, req.cutoff)
+        donor_centre = latents.truncation_centre(G, cls, req.psi_centre) if req.psi != 1 else G.mapping.w_avg
+        donor = latents.truncate(G.mapping(dz, dc), donor_centre, req.psi, req.cutoff)
         ws = latents.mix_styles(ws, donor, latents.resolve_layers(mix.layers, res))
     if req.directions:
         if directions is None:

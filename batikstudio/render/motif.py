@@ -13,6 +13,8 @@ class MotifState:
     """Seed and every control of the motif view; immutable so undo can keep snapshots.
 
     ``directions`` holds one amount (standard deviations) per PCA axis shown, zeros omitted.
+    ``psi_centre``: truncation towards the class's centre or the model's ``w_avg``
+    (:class:`~batikstudio.render.request.RenderRequest`).
     """
 
     seed: int = 0
@@ -25,6 +27,7 @@ class MotifState:
     directions: tuple[tuple[int, float], ...] = ()
     direction_layers: str | None = None
     tileable: bool = False
+    psi_centre: str = "class"
 
     def __post_init__(self) -> None:
         if self.noise_mode not in NOISE_MODES:
@@ -57,7 +60,7 @@ class MotifState:
                 max_resolution: int | None = None) -> RenderRequest:
         return RenderRequest(
             seeds=(self.seed,), class_index=self.class_index, psi=self.psi, cutoff=self.cutoff,
-            noise_mode=self.noise_mode, noise_gain=self.noise_gain, mix=self.mix,
+            psi_centre=self.psi_centre, noise_mode=self.noise_mode, noise_gain=self.noise_gain, mix=self.mix,
             directions=self.directions, direction_layers=self.direction_layers,
             directions_count=directions_count, tileable=self.tileable, out_size=out_size,
             max_resolution=max_resolution,
@@ -75,4 +78,4 @@ class MotifState:
         gain = req.noise_gain if isinstance(req.noise_gain, float) else 1.0
         dl = req.direction_layers if isinstance(req.direction_layers, str) or req.direction_layers is None else None
         return cls(req.seeds[0], req.class_index, req.psi, req.cutoff, req.noise_mode, gain,
-                   req.mix, req.directions, dl, req.tileable)
+                   req.mix, req.directions, dl, req.tileable, req.psi_centre)

@@ -10,6 +10,7 @@ import numpy as np
 from batikstudio import __version__
 
 NOISE_MODES = ("const", "random", "none")
+PSI_CENTRES = ("class", "model")  # batikstudio.core.latents.PSI_CENTRES (kept import-light)
 PRECISIONS = ("float32", "bfloat16")
 
 
@@ -49,6 +50,10 @@ class RenderRequest:
         seeds: one image per seed (NVlabs ``RandomState(seed).randn`` latents).
         class_index: class for conditional models (None for unconditional ones).
         psi: truncation psi (1 = none). cutoff: truncate only ws[:cutoff] (None = all).
+        psi_centre: what truncation pulls towards: ``"class"`` (the requested class's mean w;
+            conditional models keep each family's look) or ``"model"`` (the model's ``w_avg``
+            over all classes, NVlabs; what provenance written before this option meant).
+            The same for unconditional models.
         noise_mode: ``const`` (fixed per model), ``random`` (seeded by ``noise_seed`` or the
             image seed, so still reproducible) or ``none``.
         noise_gain: multiplier of every layer's noise strength, or one per noise layer.
@@ -68,6 +73,7 @@ class RenderRequest:
     class_index: int | None = None
     psi: float = 1.0
     cutoff: int | None = None
+    psi_centre: str = "class"
     noise_mode: str = "const"
     noise_gain: float | tuple[float, ...] = 1.0
     noise_seed: int | None = None
@@ -91,6 +97,8 @@ class RenderRequest:
             raise ValueError(f"unknown noise mode {self.noise_mode!r}: use one of {', '.join(NOISE_MODES)}")
         if not np.isfinite(self.psi):
             raise ValueError("psi must be a finite number")
+        if self.psi_centre not in PSI_CENTRES:
+            raise ValueError(f"unknown truncation centre {self.psi_centre!r}: use {' or '.join(PSI_CENTRES)}")
         if self.cutoff is not None and self.cutoff < 0:
             raise ValueError("truncation cutoff must be >= 0")
         if self.out_size is not None and self.out_size < 1:
@@ -112,6 +120,7 @@ class RenderRequest:
             "class": self.class_index,
             "psi": self.psi,
             "cutoff": self.cutoff,
+            "psi_centre": self.psi_centre,
             "noise_mode": self.noise_mode,
             "noise_gain": gain,
             "noise_seed": self.noise_seed,
@@ -142,6 +151,8 @@ class RenderRequest:
                 class_index=None if d.get("class") is None else int(d["class"]),
                 psi=float(d.get("psi", 1.0)),
                 cutoff=None if d.get("cutoff") is None else int(d["cutoff"]),
+                # provenance from before the option was truncated towards the model's w_avg
+                psi_centre=str(d.get("psi_centre", "model")),
                 noise_mode=str(d.get("noise_mode", "const")),
                 noise_gain=float(gain) if isinstance(gain, (int, float)) else tuple(float(g) for g in gain),
                 noise_seed=None if d.get("noise_seed") is None else int(d["noise_seed"]),

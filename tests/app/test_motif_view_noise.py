@@ -23,3 +23,21 @@ def test_noise_controls_follow_the_model(qtbot, tmp_path):
     view.set_model(_model(tmp_path, use_noise=True))
     assert view.noise_mode.isEnabled() and view.noise_gain.isEnabled() and view.noise_mode.toolTip() == ""
     qtbot.waitUntil(view.shutdown, timeout=20000)
+
+
+def test_truncation_centre_checkbox_follows_the_model_and_edits_the_state(qtbot, tmp_path):
+    vm = MotifViewModel()
+    view = MotifView(vm)
+    qtbot.addWidget(view)
+    view.set_model(_model(tmp_path, use_noise=True))
+    assert not view.psi_class.isEnabled()  # unconditional: no class to pull towards
+    cfg = GeneratorConfig(z_dim=16, c_dim=3, w_dim=16, img_resolution=16, img_channels=3, mapping_layers=2,
+                          channel_base=256, channel_max=16)
+    new_random_model(cfg, seed=2, path=tmp_path / "cond.safetensors")
+    view.set_model(open_model(tmp_path / "cond.safetensors"))
+    assert view.psi_class.isEnabled() and view.psi_class.isChecked() and vm.state.psi_centre == "class"
+    view.psi_class.setChecked(False)
+    assert vm.state.psi_centre == "model" and vm.state.request().psi_centre == "model"
+    vm.undo_stack.undo()  # the checkbox follows the state back
+    assert vm.state.psi_centre == "class" and view.psi_class.isChecked()
+    qtbot.waitUntil(view.shutdown, timeout=20000)

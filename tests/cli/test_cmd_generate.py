@@ -100,3 +100,18 @@ def test_generate_in_bfloat16_on_a_cpu_without_native_bf16_warns(tmp_path, model
     assert main(["generate", "--model", str(model_file), "--seeds", "0-1", "--precision", "bfloat16",
                  "--grid", str(grid)]) == 0
     assert "bfloat16" not in capsys.readouterr().err
+
+
+def test_psi_centre_is_recorded_and_regenerated_and_model_centre_differs(tmp_path, model_file, capsys):
+    files = {}
+    for centre in ("class", "model"):
+        out = tmp_path / centre
+        assert main(["generate", "--model", str(model_file), "--seeds", "2", "--class", "1", "--psi", "0.3",
+                     "--psi-centre", centre, "--out", str(out)]) == 0
+        files[centre] = out / "seed00002.png"
+        assert read_provenance(files[centre])["render"]["psi_centre"] == centre
+    pixels = {k: np.asarray(Image.open(f)) for k, f in files.items()}
+    assert not np.array_equal(pixels["class"], pixels["model"])
+    regen = tmp_path / "again.png"
+    assert main(["generate", "--model", str(model_file), "--from-image", str(files["model"]), "-o", str(regen)]) == 0
+    assert np.array_equal(np.asarray(Image.open(regen)), pixels["model"])

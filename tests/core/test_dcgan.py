@@ -96,6 +96,8 @@ def test_truncation_scales_z_and_keeps_the_class(c_dim):
     assert torch.allclose(G(z, c, truncation_psi=0.5), expected, atol=1e-6)
     assert torch.equal(G(z, c, truncation_psi=0.5, truncation_cutoff=0), G(z, c))
     assert "mapping.w_avg" not in G.state_dict()
+    for k in ([None] if c_dim == 0 else [0, 1]):  # no class centre in W to pull towards: z is scaled
+        assert latents.truncation_centre(G, k) is G.mapping.w_avg
 
 
 def test_eval_mode_images_do_not_depend_on_the_batch_and_bn_stats_are_state():

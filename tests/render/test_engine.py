@@ -171,3 +171,51 @@ def test_single_latent_models_render_but_refuse_mixing_clearly():
         render(FakeModel(G), RenderRequest(seeds=(1,), mix=(MixSpec(5, "coarse"),)))
     with pytest.raises(ValueError, match="single latent vector"):
         compute_ws(G, RenderRequest(seeds=(1,), direction_layers="fine"), (1,), None)
+
+
+def test_truncation_pulls_each_class_towards_its_own_centre():
+    G = tiny_generator(c_dim=3)
+    model = FakeModel(G)
+    # psi 0: every seed gives the centre itself
+    at_centre = {k: render(model, RenderRequest(seeds=(1, 2), class_index=k, psi=0.0)).images for k in range(3)}
+    for k, imgs in at_centre.items():
+        assert np.array_equal(imgs[0], imgs[1])
+    assert not np.array_equal(at_centre[0][0], at_centre[1][0])  # but each class has its own
+    blend = [render(model, RenderRequest(seeds=(1,), class_index=k, psi=0.0, psi_centre="model")).images[0]
+             for k in range(3)]
+    assert np.array_equal(blend[0], blend[1])  # NVlabs' w_avg: one image for every class
+    # the centre is the mean w of the class over the fixed latents
+    z = torch.from_numpy(np.random.RandomState(latents.CLASS_CENTRE_SEED).randn(latents.CLASS_CENTRE_SAMPLES, 16))
+    with torch.no_grad():
+        want = G.mapping(z.float(), latents.class_vector(3, 2, len(z)))[:, 0].mean(0)
+    assert torch.allclose(latents.truncation_centre(G, 2), want, atol=1e-6)
+    assert latents.truncation_centre(G, 2, "model") is G.mapping.w_avg
+    assert latents.truncation_centre(G, None) is G.mapping.w_avg
+    # psi 0.6 lies between: truncated towards the class centre, not the blend
+    req = RenderRequest(seeds=(5,), class_index=1, psi=0.6)
+    with torch.no_grad():
+        w = G.mapping(latents.seeds_to_z([5], 16), latents.class_vector(3, 1))
+        ref = to_uint8(G.synthesis(latents.truncate(w, latents.truncation_centre(G, 1), 0.6), noise_mode="const"))
+    assert np.array_equal(render(model, req).images, ref)
+    with pytest.raises(ValueError, match="truncation centre"):
+        RenderRequest(psi_centre="family")
+
+
+def test_class_centres_follow_new_weights_and_unconditional_models_ignore_them():
+    G = tiny_generator(c_dim=2)
+    before = latents.truncation_centre(G, 0).clone()
+    assert latents.truncation_centre(G, 0) is latents.truncation_centre(G, 0)  # cached
+    with torch.no_grad():  # a training step changes the mapping in place
+        G.mapping.fc0.weight.add_(0.3)
+    assert not torch.allclose(latents.truncation_centre(G, 0), before)
+    plain = tiny_generator()
+    a = render(FakeModel(plain), RenderRequest(seeds=(3,), psi=0.5)).images
+    b = render(FakeModel(plain), RenderRequest(seeds=(3,), psi=0.5, psi_centre="model")).images
+    assert np.array_equal(a, b)
+
+
+def test_provenance_keeps_the_truncation_centre_and_older_provenance_meant_the_model_average():
+    req = RenderRequest(seeds=(3,), class_index=1, psi=0.7)
+    assert RenderRequest.from_dict(req.to_dict()) == req and req.psi_centre == "class"
+    older = {k: v for k, v in req.to_dict().items() if k != "psi_centre"}
+    assert RenderRequest.from_dict(older).psi_centre == "model"

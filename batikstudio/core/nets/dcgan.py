@@ -215,6 +215,8 @@ class DCGANMapping(torch.nn.Module):
     it scales z (DCGAN has no W space).
     """
 
+    class_centres = False  # truncation scales z: there is no class centre in W to pull towards
+
     def __init__(self, z_dim: int, c_dim: int, embed_dim: int) -> None:
         super().__init__()
         self.z_dim, self.c_dim, self.embed_dim = z_dim, c_dim, embed_dim
