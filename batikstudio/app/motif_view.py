@@ -21,6 +21,7 @@ from batikstudio.app.widgets import control_column
 from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.motif_state import MotifViewModel
 from batikstudio.app.qtjobs import PreviewRunner
+from batikstudio.io.models import trained_tileable
 from batikstudio.render.motif import MotifState
 from batikstudio.render.request import RenderRequest
 
@@ -278,7 +279,10 @@ class MotifView(QWidget):
                                "This model has no noise inputs: every variation comes from the seed.")
         for s in self.direction_sliders:
             s.setEnabled(False)
-        self.vm.reset(MotifState(seed=self.vm.state.seed, class_index=0 if G.c_dim else None))
+        wrap = trained_tileable(model)
+        self.tileable.setToolTip("This model was trained for seamless tiles: it draws best with wrap rendering."
+                                 if wrap else "")
+        self.vm.reset(MotifState(seed=self.vm.state.seed, class_index=0 if G.c_dim else None, tileable=wrap))
 
     def set_directions(self, directions: Any) -> None:
         self.directions = directions

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.qtjobs import PreviewRunner
+from batikstudio.io.models import trained_tileable
 from batikstudio.render.request import RenderRequest
 
 PAGE = 48
@@ -168,7 +169,7 @@ class SeedGridView(QWidget):
         self.class_box.setEnabled(bool(labels))
         self.class_box.blockSignals(False)
         cls = 0 if model.G_ema.c_dim else None
-        self.template = replace(self.template, class_index=cls)
+        self.template = replace(self.template, class_index=cls, tileable=trained_tileable(model))
         self._restart()
 
     def _restart(self, base: int | None = None) -> None:

@@ -142,7 +142,8 @@ def run_walk(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds, limit=1000)
     model = open_model(args.model, device=resolve_device(args.device))
     cls = _walk_class(args.class_index, list(model.class_labels), model.G_ema.c_dim)
-    keys = tuple(MotifState(seed=s, class_index=cls, psi=args.psi, psi_centre=args.psi_centre) for s in seeds)
+    keys = tuple(MotifState(seed=s, class_index=cls, psi=args.psi, psi_centre=args.psi_centre,
+                           tileable=model.trained_tileable) for s in seeds)
     anim = AnimationRequest(model, keys, args.frames_per_segment, args.loop, args.space,
                             args.easing, args.size)
     request = AnimationExportRequest(anim, args.output, args.fps, args.quality,

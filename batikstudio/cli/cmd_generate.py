@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--direction", action="append", default=[], metavar="K:AMOUNT",
                    help="move along PCA direction K by AMOUNT standard deviations; repeatable")
     p.add_argument("--direction-layers", default=None, help="limit directions to a W range")
-    p.add_argument("--tileable", action="store_true", help="render a seamless tile (wrap padding)")
+    p.add_argument("--tileable", action=argparse.BooleanOptionalAction, default=None,
+                   help="render a seamless tile (wrap padding); default: as the model was trained")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
                    help="bfloat16 is about 2x faster on CPUs with native bf16; float32 is exact (default)")
@@ -106,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     model = open_model(args.model, device=device)
     _check_family(args, model)
     _warn_emulated_bf16(args.precision, device)
+    if args.tileable is None:
+        args.tileable = model.trained_tileable
     if args.from_image is not None:
         return _regenerate(args, model)
     if args.out is None and args.grid is None:

@@ -70,6 +70,18 @@ class LoadedModel:
     def G_config(self) -> GeneratorConfig:
         return self.G_ema.cfg
 
+    @property
+    def trained_tileable(self) -> bool:
+        """Trained with wrap-around padding: it draws best (and seamlessly) rendered that way."""
+        return trained_tileable(self)
+
+
+def trained_tileable(model: Any) -> bool:
+    """Whether ``model`` (anything with ``meta.training``) was trained with ``--tileable``."""
+    training = getattr(getattr(model, "meta", None), "training", None) or {}
+    options = training.get("options") if isinstance(training, Mapping) else None
+    return bool(isinstance(options, Mapping) and options.get("tileable", False))
+
 
 @dataclass(frozen=True)
 class ImportReport:

@@ -115,3 +115,23 @@ def test_psi_centre_is_recorded_and_regenerated_and_model_centre_differs(tmp_pat
     regen = tmp_path / "again.png"
     assert main(["generate", "--model", str(model_file), "--from-image", str(files["model"]), "-o", str(regen)]) == 0
     assert np.array_equal(np.asarray(Image.open(regen)), pixels["model"])
+
+
+def test_a_model_trained_for_seamless_tiles_renders_wrapped_unless_told_otherwise(tmp_path, model_file):
+    from dataclasses import replace
+
+    from batikstudio.io.modelfile import ModelFile, read_model_file, save_model_file
+    from batikstudio.io.models import open_model
+
+    stored = read_model_file(model_file)
+    wrapped = tmp_path / "wrapped.safetensors"
+    meta = replace(stored.meta, training={**stored.meta.training, "options": {"tileable": True}})
+    save_model_file(wrapped, ModelFile(stored.tensors, meta))
+    assert open_model(wrapped).trained_tileable and not open_model(model_file).trained_tileable
+    seen = {}
+    for name, model, flag in [("default", wrapped, []), ("off", wrapped, ["--no-tileable"]),
+                              ("plain", model_file, []), ("on", model_file, ["--tileable"])]:
+        out = tmp_path / name
+        assert main(["generate", "--model", str(model), "--seeds", "1", "--class", "0", "--out", str(out), *flag]) == 0
+        seen[name] = read_provenance(out / "seed00001.png")["render"]["tileable"]
+    assert seen == {"default": True, "off": False, "plain": False, "on": True}

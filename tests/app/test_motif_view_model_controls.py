@@ -1,7 +1,9 @@
-"""The motif view's noise controls follow the model: off (with the reason) for models without noise inputs."""
+"""The motif view's controls follow the model: noise (off, with the reason, for models without noise inputs),
+the truncation centre (conditional models), wrap rendering (models trained for seamless tiles)."""
 
 from batikstudio.app.motif_state import MotifViewModel
 from batikstudio.app.motif_view import MotifView
+from batikstudio.app.seed_grid import SeedGridView
 from batikstudio.core.nets import GeneratorConfig
 from batikstudio.io.models import new_random_model, open_model
 
@@ -41,3 +43,30 @@ def test_truncation_centre_checkbox_follows_the_model_and_edits_the_state(qtbot,
     vm.undo_stack.undo()  # the checkbox follows the state back
     assert vm.state.psi_centre == "class" and view.psi_class.isChecked()
     qtbot.waitUntil(view.shutdown, timeout=20000)
+
+
+def test_a_model_trained_for_seamless_tiles_opens_with_wrap_rendering(qtbot, tmp_path):
+    from dataclasses import replace
+
+    from batikstudio.io.modelfile import ModelFile, read_model_file, save_model_file
+
+    plain = tmp_path / "noise-True.safetensors"
+    _model(tmp_path, use_noise=True)
+    stored = read_model_file(plain)
+    wrapped = tmp_path / "wrapped.safetensors"
+    save_model_file(wrapped, ModelFile(stored.tensors, replace(stored.meta, training={"options": {"tileable": True}})))
+    vm = MotifViewModel()
+    view = MotifView(vm)
+    qtbot.addWidget(view)
+    view.set_model(open_model(wrapped))
+    assert vm.state.tileable and view.tileable.isChecked() and "seamless" in view.tileable.toolTip()
+    view.set_model(open_model(plain))
+    assert not vm.state.tileable and not view.tileable.isChecked()
+    qtbot.waitUntil(view.shutdown, timeout=20000)
+    grid = SeedGridView()  # the seed grid's thumbnails likewise
+    qtbot.addWidget(grid)
+    grid.set_model(open_model(wrapped))
+    assert grid.template.tileable
+    grid.set_model(open_model(plain))
+    assert not grid.template.tileable
+    qtbot.waitUntil(grid.shutdown, timeout=20000)
