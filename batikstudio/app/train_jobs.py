@@ -118,10 +118,11 @@ def training_job(plan: TrainPlan, ctx: JobContext) -> TrainResult:
     dataset, hooks = None, {}
     if plan.metrics:
         from batikstudio.io.datasetreader import open_dataset
-        from batikstudio.training.metrics.evaluate import training_metrics
+        from batikstudio.training.metrics.evaluate import MetricOptions, training_metrics
 
         dataset = open_dataset(plan.config.data)
-        hooks = training_metrics(plan.metrics, dataset, num=plan.metrics_num)
+        hooks = training_metrics(plan.metrics, dataset, num=plan.metrics_num,
+                                 options=MetricOptions(tileable=plan.config.tileable))
     return train(TrainRequest(plan.config, plan.run_dir, resume=plan.resume, dataset=dataset, metrics=hooks), ctx)
 
 

@@ -266,5 +266,8 @@ def _metric_hooks(args: argparse.Namespace, run_dir: str, resume: bool, cfg: Any
         from batikstudio.training.runfolder import RunFolder
 
         cfg = RunFolder(run_dir).read_config()
+    from batikstudio.training.metrics.evaluate import MetricOptions
+
     dataset = open_dataset(cfg.data)
-    return dataset, training_metrics(names, dataset, num=args.metrics_num)
+    # a run trained for seamless tiles is judged as it renders: wrapped
+    return dataset, training_metrics(names, dataset, num=args.metrics_num, options=MetricOptions(tileable=cfg.tileable))

@@ -300,4 +300,4 @@ class _Run:
 
     def sample_grid(self, G_ema: torch.nn.Module) -> np.ndarray:
         """Images of the fixed sample seeds from G_ema as one HWC uint8 grid."""
-        return sample_grid(G_ema, self.cfg.sample_seeds, self.c_dim, self.device)
+        return sample_grid(G_ema, self.cfg.sample_seeds, self.c_dim, self.device, tileable=self.cfg.tileable)

@@ -22,8 +22,9 @@ def tile_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
 
 
 def sample_grid(G: torch.nn.Module, seeds: Sequence[int], c_dim: int, device: torch.device,
-                chunk: int = 16) -> np.ndarray:
-    """Render ``seeds`` (NVlabs latents) with constant noise; classes cycle 0..c_dim-1.
+                chunk: int = 16, tileable: bool = False) -> np.ndarray:
+    """Render ``seeds`` (NVlabs latents) with constant noise; classes cycle 0..c_dim-1;
+    ``tileable``: with wrap-around padding (how a run trained for seamless tiles renders).
 
     Returns:
         One HWC uint8 grid (pixels ``x * 127.5 + 128`` clamped, like NVlabs). When the seeds
@@ -35,7 +36,9 @@ def sample_grid(G: torch.nn.Module, seeds: Sequence[int], c_dim: int, device: to
     c = torch.zeros(len(seeds), c_dim, device=device)
     if c_dim:
         c[torch.arange(len(seeds)), torch.arange(len(seeds)) % c_dim] = 1
-    imgs = torch.cat([G(z[i:i + chunk], c[i:i + chunk], noise_mode="const") for i in range(0, len(seeds), chunk)])
+    wrap = {"tileable": True} if tileable else {}
+    imgs = torch.cat([G(z[i:i + chunk], c[i:i + chunk], noise_mode="const", **wrap)
+                      for i in range(0, len(seeds), chunk)])
     pixels = (imgs.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
     cols = c_dim if c_dim and len(seeds) % c_dim == 0 and len(seeds) > c_dim else None
     return tile_grid(pixels, cols=cols)

@@ -155,3 +155,29 @@ def test_cli_user_errors(files, capsys, tmp_path, monkeypatch):
     assert main(["metrics", "--model", str(model), "--data", str(data), "--metrics", "bogus"]) == 2
     assert "unknown metric" in capsys.readouterr().err
     assert main(["metrics", "--model", str(model), "--data", str(data), "--num", "1"]) == 2
+
+
+def test_a_model_trained_for_seamless_tiles_is_judged_as_it_renders(tmp_path):
+    from dataclasses import replace
+
+    from batikstudio.io.modelfile import ModelFile, read_model_file, save_model_file
+    from batikstudio.io.models import open_model
+
+    G = Generator(GeneratorConfig(c_dim=0, **CFG)).eval()
+    plain = torch.cat(list(generator_batches(G, 4)))
+    wrapped = torch.cat(list(generator_batches(G, 4, tileable=True)))
+    with torch.no_grad():
+        want = G(torch.cat([torch.from_numpy(np.random.RandomState(s).randn(1, 8)) for s in range(4)]).float(),
+                 None, noise_mode="const", tileable=True)
+    torch.testing.assert_close(wrapped, (want * 127.5 + 128).clamp(0, 255).to(torch.uint8), atol=1, rtol=0)
+    assert not torch.equal(plain, wrapped)
+    # a model file that says it was trained tileable is measured wrapped unless the options say otherwise
+    path = new_random_model(GeneratorConfig(c_dim=0, **CFG), seed=1, path=tmp_path / "m.safetensors")
+    stored = read_model_file(path)
+    save_model_file(path, ModelFile(stored.tensors, replace(stored.meta, training={"options": {"tileable": True}})))
+    model, ds = open_model(path), ArrayDataset(_noise(16))
+    by_file = compute_metrics("swd", ds, model, num_fake=16, options=FAST)
+    assert by_file == compute_metrics("swd", ds, model, num_fake=16, options=replace(FAST, tileable=True))
+    assert by_file != compute_metrics("swd", ds, model, num_fake=16, options=replace(FAST, tileable=False))
+    hook = training_metrics("swd", ds, num=16, options=replace(FAST, tileable=True))["swd"]
+    assert hook(model.G_ema, torch.device("cpu")) == pytest.approx(by_file["swd"])

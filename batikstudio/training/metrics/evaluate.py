@@ -27,7 +27,7 @@ from batikstudio.training.metrics import METRICS, parse_metric_names
 from batikstudio.training.metrics.features import FeatureExtractor, make_extractor
 from batikstudio.training.metrics.frechet import FeatureStats, frechet_distance
 from batikstudio.training.metrics.kid import kernel_distance
-from batikstudio.training.metrics.spread import collapse
+from batikstudio.training.metrics.spread import collapse, wrap_kwargs
 from batikstudio.training.metrics.swd import SWDAccumulator, SWDConfig, swd_from_descriptors
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ class MetricOptions:
         batch_size: images per generator / network call.
         collapse_per_class: seeds (and real images) per class for the collapse metric.
         seed: real subset, fake classes, SWD positions and directions, KID subsets.
+        tileable: render the generated images with wrap-around padding, as a model trained
+            for seamless tiles is meant to be rendered; ``None``: as a model file says it was
+            trained (a bare generator module: no).
     """
 
     swd: SWDConfig = SWDConfig()
@@ -62,6 +65,7 @@ class MetricOptions:
     batch_size: int = 32
     seed: int = 0
     collapse_per_class: int = 32
+    tileable: bool | None = None
 
 
 @dataclass
@@ -188,11 +192,11 @@ def _class_vectors(c_dim: int, num: int, dataset: Any, seed: int) -> np.ndarray 
 
 
 def generator_batches(G: torch.nn.Module, num: int, batch_size: int = 32, seed: int = 0,
-                      dataset: Any = None) -> Iterator[torch.Tensor]:
+                      dataset: Any = None, tileable: bool = False) -> Iterator[torch.Tensor]:
     """Images of ``G`` for seeds ``seed .. seed + num - 1`` as NCHW uint8 tensors (G's device).
 
     psi 1, constant noise; a conditional ``G`` gets classes drawn from ``dataset`` labels when
-    they fit (else uniform), seeded.
+    they fit (else uniform), seeded; ``tileable``: wrap-around padding.
     """
     device = next(G.parameters()).device
     c_all = _class_vectors(int(getattr(G, "c_dim", 0)), num, dataset, seed)
@@ -201,7 +205,7 @@ def generator_batches(G: torch.nn.Module, num: int, batch_size: int = 32, seed: 
         z = seeds_to_z(list(seeds), G.z_dim, device)
         c = None if c_all is None else torch.from_numpy(c_all[start : start + len(seeds)]).to(device)
         with torch.no_grad():
-            img = G(z, c, truncation_psi=1.0, noise_mode="const")
+            img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable))
         yield (img.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
 
@@ -239,6 +243,12 @@ def compute_metrics(names: Sequence[str] | str, real: Any, fake: Any, num_real: 
     """
     suite = MetricSuite(names, device, options)
     G = getattr(fake, "G_ema", fake)
+    if options.tileable is not None:
+        tileable = bool(options.tileable)
+    else:
+        from batikstudio.io.models import trained_tileable
+
+        tileable = trained_tileable(fake)
     is_g = isinstance(G, torch.nn.Module)
     if hasattr(real, "__len__") and hasattr(real, "__getitem__") and hasattr(real, "resolution"):
         real_iter, n_real = dataset_batches(real, num_real, options.batch_size, options.seed)
@@ -252,14 +262,14 @@ def compute_metrics(names: Sequence[str] | str, real: Any, fake: Any, num_real: 
     if "collapse" in suite.names:
         if not is_g or dataset is None:
             raise ValueError("the collapse metric needs a generator and a data set, not image batches")
-        out.update(collapse(G, dataset, options.collapse_per_class, options.seed))
+        out.update(collapse(G, dataset, options.collapse_per_class, options.seed, tileable))
         if suite.names == ("collapse",):
             return out
     if is_g:
         _check_compatible(suite.names, data_res, data_ch, int(G.img_resolution), int(G.img_channels))
     total = (n_real + num_fake) if (n_real is not None and is_g) else None
     real_side = suite.collect(real_iter, data_res, 0, ctx, 0, total)
-    fake_iter = generator_batches(G, num_fake, options.batch_size, options.seed, dataset) if is_g else fake
+    fake_iter = generator_batches(G, num_fake, options.batch_size, options.seed, dataset, tileable) if is_g else fake
     fake_side = suite.collect(fake_iter, data_res, 1, ctx, real_side.count, total)
     if ctx is not None:
         ctx.status("comparing statistics")
@@ -297,7 +307,8 @@ class _TrainingHook:
 
     def __call__(self, G: torch.nn.Module, device: torch.device | str) -> float:
         if self.name == "collapse":
-            return collapse(G, self.dataset, self.options.collapse_per_class, self.options.seed)["collapse"]
+            return collapse(G, self.dataset, self.options.collapse_per_class, self.options.seed,
+                            bool(self.options.tileable))["collapse"]
         if self._suite is None or self._suite.device != torch.device(device):
             self._suite = MetricSuite((self.name,), device, self.options)
             self._real = None
@@ -309,7 +320,8 @@ class _TrainingHook:
         was_training = G.training
         G.eval()
         try:
-            fakes = generator_batches(G, self.num, self.options.batch_size, self.options.seed, self.dataset)
+            fakes = generator_batches(G, self.num, self.options.batch_size, self.options.seed, self.dataset,
+                                      bool(self.options.tileable))
             fake = self._suite.collect(fakes, res, 1)
         finally:
             G.train(was_training)

@@ -62,8 +62,15 @@ def dataset_spread(dataset: Any, c_dim: int, per_class: int = 32, seed: int = 0)
     return float(np.mean(values))
 
 
-def generator_spread(G: torch.nn.Module, per_class: int = 32, batch_size: int = 32) -> float:
-    """Mean over classes of :func:`spread` of seeds ``0 .. per_class-1`` (psi 1, constant noise)."""
+def wrap_kwargs(tileable: bool) -> dict[str, bool]:
+    """``G(...)`` keywords for wrap-around rendering: none unless asked, so generators without
+    the option (foreign or toy modules) still work."""
+    return {"tileable": True} if tileable else {}
+
+
+def generator_spread(G: torch.nn.Module, per_class: int = 32, batch_size: int = 32, tileable: bool = False) -> float:
+    """Mean over classes of :func:`spread` of seeds ``0 .. per_class-1`` (psi 1, constant noise;
+    ``tileable``: wrap-around padding)."""
     device = next(G.parameters()).device
     c_dim = int(getattr(G, "c_dim", 0))
     values = []
@@ -79,19 +86,22 @@ def generator_spread(G: torch.nn.Module, per_class: int = 32, batch_size: int = 
                 if c_dim:
                     c[:, k] = 1
                 with torch.no_grad():
-                    out.append(G(z, c, truncation_psi=1.0, noise_mode="const").float().clamp(-1, 1).cpu())
+                    img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable))
+                    out.append(img.float().clamp(-1, 1).cpu())
             values.append(spread(torch.cat(out)))
     finally:
         G.train(was_training)
     return float(np.mean(values))
 
 
-def collapse(G: torch.nn.Module, dataset: Any, per_class: int = 32, seed: int = 0) -> dict[str, float]:
-    """``{"collapse", "spread_fake", "spread_real"}`` of generator ``G`` against ``dataset``."""
+def collapse(G: torch.nn.Module, dataset: Any, per_class: int = 32, seed: int = 0,
+             tileable: bool = False) -> dict[str, float]:
+    """``{"collapse", "spread_fake", "spread_real"}`` of generator ``G`` against ``dataset``
+    (``tileable``: render with wrap-around padding)."""
     if per_class < 2:
         raise ValueError(f"need at least 2 images per class, got {per_class}")
     real = dataset_spread(dataset, int(getattr(G, "c_dim", 0)), per_class, seed)
-    fake = generator_spread(G, per_class)
+    fake = generator_spread(G, per_class, tileable=tileable)
     return {"collapse": max(0.0, 1.0 - fake / max(real, 1e-12)), "spread_fake": fake, "spread_real": real}
 
 
