@@ -178,6 +178,8 @@ def train_cli_args(cfg: TrainConfig) -> list[str]:
             args.append(switch)
     if cfg.augment_ops:
         args += ["--augment-ops", ",".join(cfg.augment_ops)]
+    if cfg.class_weights:
+        args += ["--class-weights", ",".join(f"{k}={v!r}" for k, v in cfg.class_weights.items())]
     if cfg.diffusion.enabled:
         args += ["--diffusion", "--diffusion-ts", cfg.diffusion.ts_dist, "--t-max", str(cfg.diffusion.t_max)]
     for kwargs, flags in ((cfg.g_kwargs, _G_FLAGS), (cfg.d_kwargs, _D_FLAGS)):
@@ -191,7 +193,7 @@ def options_not_passed(cfg: TrainConfig) -> list[str]:
     """Options of ``cfg`` that differ from the defaults but ``batikstudio train`` cannot take
     (a multi-GPU run would use the defaults instead)."""
     base = TrainConfig()
-    names = set(_FLAGS) | set(_SWITCHES) | {"data", "augment_ops", "diffusion", "g_kwargs", "d_kwargs"}
+    names = set(_FLAGS) | set(_SWITCHES) | {"data", "augment_ops", "class_weights", "diffusion", "g_kwargs", "d_kwargs"}
     out = [f.name for f in cfg.__dataclass_fields__.values()
            if f.name not in names and getattr(cfg, f.name) != getattr(base, f.name)]
     diff = DiffusionConfig(enabled=cfg.diffusion.enabled, ts_dist=cfg.diffusion.ts_dist, t_max=cfg.diffusion.t_max)
