@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import Iterator, Sequence
@@ -182,6 +183,7 @@ CLASS_CENTRE_SEED = 20260  # fixed: a class's centre, and so every truncated ima
 
 # mapping network -> (its weights' identity, {class: centre})
 _centres: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
+_centres_lock = threading.Lock()
 
 
 def truncation_centre(G: torch.nn.Module, class_index: int | None, centre: str = "class") -> torch.Tensor:
@@ -202,21 +204,24 @@ def truncation_centre(G: torch.nn.Module, class_index: int | None, centre: str =
     if centre == "model" or class_index is None or G.c_dim == 0 or not getattr(mapping, "class_centres", True):
         return w_avg
     weights = (str(w_avg.device), tuple(p._version for p in mapping.parameters()))
-    stored_weights, cache = _centres.get(mapping, (None, {}))
-    if stored_weights != weights:  # new weights (a training run's G_ema) or device: start over
-        cache = {}
-        _centres[mapping] = (weights, cache)
     k = int(class_index)
-    if k not in cache:
-        n = CLASS_CENTRE_SAMPLES if G.z_dim > 0 else 1
-        z = None
-        if G.z_dim > 0:
-            z = torch.from_numpy(np.random.RandomState(CLASS_CENTRE_SEED).randn(n, G.z_dim))
-            z = z.to(device=w_avg.device, dtype=torch.float32)
-        with torch.no_grad():
-            w = mapping(z, class_vector(G.c_dim, k, n, w_avg.device), truncation_psi=1.0)
-        cache[k] = w[:, 0].mean(0).to(w_avg.dtype)
-    return cache[k]
+    with _centres_lock:  # renders of several threads may share a model
+        stored_weights, cache = _centres.get(mapping, (None, {}))
+        if stored_weights != weights:  # new weights (a training run's G_ema) or device: start over
+            cache = {}
+            _centres[mapping] = (weights, cache)
+        if k not in cache:
+            n = CLASS_CENTRE_SAMPLES if G.z_dim > 0 else 1
+            z = None
+            if G.z_dim > 0:
+                z = torch.from_numpy(np.random.RandomState(CLASS_CENTRE_SEED).randn(n, G.z_dim))
+                z = z.to(device=w_avg.device, dtype=torch.float32)
+            # an ordinary tensor even when first asked under inference_mode, so that later
+            # callers with autograd on can use it too
+            with torch.inference_mode(False), torch.no_grad():
+                w = mapping(z, class_vector(G.c_dim, k, n, w_avg.device), truncation_psi=1.0)
+                cache[k] = w[:, 0].mean(0).to(w_avg.dtype)
+        return cache[k]
 
 
 def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:

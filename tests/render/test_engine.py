@@ -219,3 +219,13 @@ def test_provenance_keeps_the_truncation_centre_and_older_provenance_meant_the_m
     assert RenderRequest.from_dict(req.to_dict()) == req and req.psi_centre == "class"
     older = {k: v for k, v in req.to_dict().items() if k != "psi_centre"}
     assert RenderRequest.from_dict(older).psi_centre == "model"
+
+
+def test_a_class_centre_first_computed_under_inference_mode_serves_autograd_later():
+    G = tiny_generator(c_dim=2)
+    with torch.inference_mode():
+        first = latents.truncation_centre(G, 1)
+    assert not first.is_inference()
+    w = G.mapping(latents.seeds_to_z([0], 16), latents.class_vector(2, 1)).detach().requires_grad_(True)
+    latents.truncate(w, latents.truncation_centre(G, 1), 0.5).sum().backward()  # no inference-tensor error
+    assert w.grad is not None
