@@ -1,10 +1,11 @@
 """The renderer: a RenderRequest and a loaded generator in, uint8 images out.
 
 Order of latent edits (same as NVlabs' tools, plus directions last so sliders act on what is
-seen): seed -> z -> mapping (psi 1) -> truncation (towards the class's centre by default) -> style mixing (donors truncated alike) ->
-latent directions -> synthesis. Images are rendered one at a time by default (``batch_size=1``)
-so that a seed's pixels never depend on which other seeds shared its batch: that is what makes
-"regenerate from an image's provenance" pixel-exact. Thumbnail grids may batch.
+seen): seed -> z -> mapping (psi 1) -> truncation (towards the class's centre by default) ->
+style mixing (donors truncated alike) -> latent directions -> synthesis. Images are rendered
+one at a time by default (``batch_size=1``) so that a seed's pixels never depend on which other
+seeds shared its batch: that is what makes "regenerate from an image's provenance" pixel-exact.
+Thumbnail grids may batch.
 """
 
 from __future__ import annotations
