@@ -23,6 +23,7 @@ from batikstudio.cli.cmd_filter import read_image
 from batikstudio.errors import ImageError
 from batikstudio.imaging.animation import GIF_PALETTES, write_animation
 from batikstudio.jobs import InlineContext, TerminalProgress
+from batikstudio.render.request import PSI_CENTRES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
@@ -50,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     walk.add_argument("--loop", action="store_true",
                       help="return to the first seed at the end (seamless loop)")
     walk.add_argument("--psi", type=float, default=1.0, help="truncation psi (default 1 = none)")
-    walk.add_argument("--psi-centre", choices=("class", "model"), default="class",
+    walk.add_argument("--psi-centre", choices=PSI_CENTRES, default="class",
                       help="truncate towards the class's average (default) or the model's (NVlabs)")
     walk.add_argument("--class", dest="class_index", default=None,
                       help="class index or name, for conditional models")

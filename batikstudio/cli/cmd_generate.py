@@ -10,6 +10,7 @@ import numpy as np
 
 from batikstudio.errors import BatikError, ImageError
 from batikstudio.jobs import InlineContext, TerminalProgress
+from batikstudio.render.request import PSI_CENTRES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="model file (.safetensors or NVlabs .pkl)")
     p.add_argument("--seeds", default="0-15", help="seeds, e.g. 0-15,42 (default 0-15)")
     p.add_argument("--psi", type=float, default=1.0, help="truncation psi (1 = none; 0.7 is typical)")
-    p.add_argument("--psi-centre", choices=("class", "model"), default="class",
+    p.add_argument("--psi-centre", choices=PSI_CENTRES, default="class",
                    help="truncate towards the class's average (default; each family keeps its look) or the "
                         "model's average over all classes (NVlabs)")
     p.add_argument("--cutoff", type=int, default=None, help="truncate only the first N ws")

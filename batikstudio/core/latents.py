@@ -177,7 +177,7 @@ def resolve_layers(spec: str | Sequence[int] | range, resolution: int) -> list[i
     return indices
 
 
-PSI_CENTRES = ("class", "model")
+PSI_CENTRES = ("class", "model")  # also batikstudio.render.request.PSI_CENTRES (kept torch-free there)
 CLASS_CENTRE_SAMPLES = 2048
 CLASS_CENTRE_SEED = 20260  # fixed: a class's centre, and so every truncated image, is reproducible
 

@@ -229,3 +229,9 @@ def test_a_class_centre_first_computed_under_inference_mode_serves_autograd_late
     w = G.mapping(latents.seeds_to_z([0], 16), latents.class_vector(2, 1)).detach().requires_grad_(True)
     latents.truncate(w, latents.truncation_centre(G, 1), 0.5).sum().backward()  # no inference-tensor error
     assert w.grad is not None
+
+
+def test_the_truncation_centres_named_by_requests_are_those_the_core_knows():
+    from batikstudio.render import request
+
+    assert request.PSI_CENTRES == latents.PSI_CENTRES
