@@ -74,6 +74,10 @@ def register(subparsers: Any) -> None:
     t.add_argument("--class-weights", type=_class_weights, default={}, metavar="NAME=W,...",
                    help="draw these classes W times as often as their share of the data (names or "
                         "indices; others weigh 1), e.g. kawung=2,ceplok=2; also on --resume")
+    t.add_argument("--mismatch", type=float, default=0.0, metavar="W",
+                   help="with --cond: D also sees each real image under a wrong class and counts it as "
+                        "fake, with weight W (matching-aware D), so look-alike classes get told apart; "
+                        "e.g. 0.5; 0 = off; may be given or changed on --resume")
     t.add_argument("--diversity", type=float, default=0.0, metavar="W",
                    help="weight of a diversity-sensitive term in G's loss (pairs of one class whose "
                         "images differ too little for their latents are penalised); 0 = off")
@@ -167,7 +171,7 @@ def build_config(args: argparse.Namespace):
         augment=args.augment, augment_ops=ops, augment_wrap=not args.no_wrap, ada_target=args.ada_target,
         diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
         conditional=args.cond, class_groups=args.class_groups, class_weights=args.class_weights,
-        diversity_weight=args.diversity, diversity_cap=args.diversity_cap, mirror=args.mirror, freeze_d=args.freeze_d,
+        mismatch_weight=args.mismatch, diversity_weight=args.diversity, diversity_cap=args.diversity_cap, mirror=args.mirror, freeze_d=args.freeze_d,
         tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,
@@ -199,6 +203,8 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
     from batikstudio.training.loop import train
 
     cfg = build_config(args)
+    if not resume and cfg.mismatch_weight > 0 and not cfg.conditional:
+        raise BatikError("--mismatch needs --cond: it shows real images under wrong classes")
     if resume and args.kimg is None:
         cfg = cfg.replace(total_kimg=0.001)  # keep the stored length unless --kimg extends it
     main_proc = int(os.environ.get("RANK", "0")) == 0

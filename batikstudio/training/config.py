@@ -102,6 +102,12 @@ class TrainConfig:
             many times as often as their share of the data set; keys are class names or
             indices, classes not named weigh 1 (see :func:`~batikstudio.training.data.class_weight_vector`).
             Empty = draw uniformly over the images.
+        mismatch_weight: matching-aware D (Reed et al., ICML 2016): each real image is also
+            shown to D with a wrong class (drawn uniformly among the others) and counted as
+            fake, with this weight in D's loss. Teaches D what each class looks like rather than
+            only real against generated, so classes whose images share colours and fills still
+            get told apart; G then has to draw the requested class. 0 = off; needs a
+            conditional run with at least two classes. Costs one more D pass over the reals.
         diversity_weight: weight of the diversity-sensitive term in G's loss (0 = off; see
             :mod:`batikstudio.training.losses`). Pairs are items ``i`` and ``i + N/2`` of a
             batch with the same class: with ``class_groups`` every pair qualifies.
@@ -158,6 +164,7 @@ class TrainConfig:
     conditional: bool = False
     class_groups: bool = False
     class_weights: Mapping[str, float] = field(default_factory=dict)
+    mismatch_weight: float = 0.0
     diversity_weight: float = 0.0
     diversity_cap: float = 0.5
     mixed_precision: bool = True
@@ -197,6 +204,8 @@ class TrainConfig:
             raise ValueError("diffusion needs 1 <= t_min <= t_max")
         if self.batch < 1:
             raise ValueError(f"batch must be >= 1, got {self.batch}")
+        if not math.isfinite(self.mismatch_weight) or self.mismatch_weight < 0:
+            raise ValueError(f"mismatch weight must be finite and >= 0, got {self.mismatch_weight}")
         if self.diversity_weight < 0 or self.diversity_cap <= 0:
             raise ValueError("diversity needs weight >= 0 and cap > 0")
         if any(not math.isfinite(float(w)) or float(w) < 0 for w in self.class_weights.values()):

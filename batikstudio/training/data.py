@@ -198,6 +198,17 @@ class RealSampler:
             labels = torch.tensor([int(self.dataset[int(i)][1]) for i in idx[part]])
         return self._one_hot(labels).to(device)
 
+    def next_wrong_labels(self, labels: torch.Tensor, n_global: int) -> torch.Tensor:
+        """For the mismatch term: one-hot labels [n, c_dim], each another class than ``labels``'
+        (uniform among the other classes). ``labels`` is this process's part of a global batch of
+        ``n_global``; the offsets are drawn for the whole batch, so every process's generator
+        stays in step."""
+        if self.c_dim < 2:
+            raise ValueError("wrong labels need at least two classes")
+        offsets = torch.randint(1, self.c_dim, (n_global,), generator=self.generator)
+        offsets = offsets[local_slice(n_global, self.rank, self.world_size)].to(labels.device)
+        return self._one_hot((labels.argmax(dim=1) + offsets) % self.c_dim).to(labels.device)
+
     def next_z(self, n_global: int, z_dim: int, device: torch.device) -> torch.Tensor:
         """This process's part of a global batch of latents (standard normal)."""
         z = torch.randn(n_global, z_dim, generator=self.generator)

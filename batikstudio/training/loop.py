@@ -103,6 +103,11 @@ class _Run:
             log.info("resuming with class weights %s (were %s)", given, dict(stored.class_weights) or "uniform")
             stored = stored.replace(class_weights=given)
             self._rewrite_config = True
+        given_mismatch = request.config.mismatch_weight
+        if given_mismatch > 0 and given_mismatch != stored.mismatch_weight:
+            log.info("resuming with mismatch weight %g (was %g)", given_mismatch, stored.mismatch_weight)
+            stored = stored.replace(mismatch_weight=given_mismatch)
+            self._rewrite_config = True
         if request.config.cpu_bf16 and not stored.cpu_bf16:
             # a speed option may be switched on when resuming (the run is then no longer
             # bit-identical to an uninterrupted float32 run)

@@ -76,6 +76,9 @@ class Trainer:
         self.use_r1 = (cfg.loss == "stylegan2" or cfg.gp == "r1") and self.r1_gamma > 0
         self.use_pl = cfg.pl_weight > 0
         self.frozen_d = frozen_d_params(D, resolution, cfg.freeze_d)
+        if cfg.mismatch_weight > 0 and sampler.c_dim < 2:
+            raise ValueError("the mismatch term shows real images under wrong classes: it needs a conditional "
+                             f"run (--cond) with at least two classes, this one has {sampler.c_dim}")
         self.opt_G = self._adam(G, cfg.pl_interval if self.use_pl else None)
         self.opt_D = self._adam(D, cfg.r1_interval if self.use_r1 else None)
         self.augment = build_augment(cfg)
@@ -180,6 +183,14 @@ class Trainer:
             real_logits = self.run_D(real, c_real).float()
         loss = (losses.d_loss_fake(self.cfg.loss, fake_logits).mean()
                 + losses.d_loss_real(self.cfg.loss, real_logits).mean())
+        if self.cfg.mismatch_weight > 0:
+            # matching-aware D: the same reals under wrong classes count as fake (a separate
+            # pass, so minibatch-std groups never mix the two)
+            wrong = self.sampler.next_wrong_labels(c_real, self.cfg.batch)
+            with self._autocast():
+                wrong_logits = self.run_D(real, wrong).float()
+            self._record("D_wrong", wrong_logits)
+            loss = loss + losses.d_loss_fake(self.cfg.loss, wrong_logits).mean() * self.cfg.mismatch_weight
         if self.cfg.loss == "wasserstein" and self.cfg.gp == "wgan-gp" and self.cfg.gp_weight > 0:
             gp = losses.wgan_gp_penalty(lambda x: self.run_D(x, c_real).float(), real, fake.detach())
             self._record("gp", gp)

@@ -34,7 +34,7 @@ def test_cli_args_give_back_the_same_config():
                       mirror=True, freeze_d=2, tileable=True, mixed_precision=False, fast_path=False,
                       cpu_bf16=True, device="cuda", seed=3, kimg_per_tick=0.5, snapshot_ticks=4, keep_last=2,
                       start="base.pkl", g_kwargs=dict(TINY_G, mapping_lr_multiplier=0.1, use_noise=False),
-                      class_weights={"kawung": 2.5, "3": 0.0},
+                      class_weights={"kawung": 2.5, "3": 0.0}, mismatch_weight=0.5,
                       d_kwargs=dict(mbstd_group_size=8, mbstd_num_channels=4))
     plan = TrainPlan(config=cfg, run_dir="/runs/r1", gpus=4)
     cmd = torchrun_command(plan, python="/usr/bin/python3")

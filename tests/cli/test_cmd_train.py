@@ -83,6 +83,20 @@ def test_minutes_budget_stops_with_a_snapshot(tmp_path, png_folder, capsys, cloc
     assert list(run.glob("snapshot-*.safetensors"))
 
 
+def test_mismatch_weight_from_the_start_and_changed_on_resume(tmp_path, png_folder):
+    run = tmp_path / "run"
+    base = ["train", "--data", str(png_folder), "--out", str(run), "--batch", "4", "--kimg", "0.004",
+            "--tick", "0.004", "--snap", "1", "--augment", "none", "--device", "cpu", *NETS]
+    assert main([*base[:4], str(tmp_path / "plain"), *base[5:], "--mismatch", "0.5"]) == 2  # needs --cond
+    assert main([*base, "--cond", "--mismatch", "0.5"]) == 0
+    config = lambda: json.loads((run / "config.json").read_text())["config"]  # noqa: E731
+    assert config()["mismatch_weight"] == 0.5
+    assert main(["train", "--resume", str(run), "--kimg", "0.008", "--mismatch", "1"]) == 0
+    assert config()["mismatch_weight"] == 1.0
+    assert main(["train", "--resume", str(run), "--kimg", "0.012"]) == 0  # no flag: keeps the stored weight
+    assert config()["mismatch_weight"] == 1.0
+
+
 def test_class_weights_from_the_start_and_changed_on_resume(tmp_path, png_folder, capsys):
     run = tmp_path / "run"
     base = ["train", "--data", str(png_folder), "--out", str(run), "--batch", "4", "--kimg", "0.008",

@@ -26,13 +26,15 @@ def test_augment_ops_default_and_subset():
 
 def test_round_trip_through_dict():
     cfg = TrainConfig(data="x.zip", batch=8, augment_ops=("translate",), diffusion=DiffusionConfig(enabled=True),
-                      g_kwargs={"z_dim": 64}, sample_seeds=(3, 4))
+                      g_kwargs={"z_dim": 64}, sample_seeds=(3, 4), conditional=True, mismatch_weight=0.5)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 
 @pytest.mark.parametrize("bad", [dict(loss="hinge"), dict(augment="mixup"), dict(batch=0),
                                  dict(augment="ada", augment_ops=("color",)), dict(resolution=48),
-                                 dict(diffusion=DiffusionConfig(ts_dist="cosine"))])
+                                 dict(diffusion=DiffusionConfig(ts_dist="cosine")),
+                                 dict(conditional=True, mismatch_weight=-1.0),
+                                 dict(conditional=True, mismatch_weight=float("nan"))])
 def test_bad_options_raise(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)

@@ -101,3 +101,30 @@ def test_class_weight_vector_names_indices_and_unknown_names():
     assert class_weight_vector({"kawung": 3, "1": 0.5}, names, 3) == [1.0, 0.5, 3.0]
     with pytest.raises(DatasetError, match="no such class.*parang, lereng, kawung"):
         class_weight_vector({"ceplok": 2}, names, 3)
+
+
+def test_wrong_labels_are_always_another_class_and_cover_the_others():
+    s = RealSampler(TinyDataset(n=40, res=8, k=4), 8, 4, False, torch.Generator().manual_seed(0))
+    counts = np.zeros((4, 4))
+    for _ in range(100):
+        _, c = s.next_real(8, torch.device("cpu"))
+        wrong = s.next_wrong_labels(c, 8)
+        assert wrong.shape == c.shape and torch.equal(wrong.sum(1), torch.ones(8))
+        np.add.at(counts, (c.argmax(1).numpy(), wrong.argmax(1).numpy()), 1)
+    assert np.diag(counts).sum() == 0  # never the image's own class
+    off = counts[~np.eye(4, dtype=bool)].reshape(4, 3)
+    assert off.min() > 0.6 * off.mean()  # every other class, about evenly
+    with pytest.raises(ValueError, match="two classes"):
+        RealSampler(TinyDataset(n=8, res=8, k=1), 8, 1, False, torch.Generator()).next_wrong_labels(torch.ones(2, 1), 2)
+
+
+def test_wrong_labels_keep_the_processes_generators_in_step():
+    ds = TinyDataset(n=40, res=8, k=3)
+    ranks = [RealSampler(ds, 8, 3, False, torch.Generator().manual_seed(5), rank=r, world_size=2) for r in range(2)]
+    whole = RealSampler(ds, 8, 3, False, torch.Generator().manual_seed(5))
+    labels = torch.eye(3)[torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])]
+    parts = [s.next_wrong_labels(labels[r::2], 8) for r, s in enumerate(ranks)]
+    together = whole.next_wrong_labels(labels, 8)
+    assert all(torch.equal(parts[r], together[r::2]) for r in range(2))
+    z = whole.next_z(8, 2, torch.device("cpu"))  # the generators are still in step afterwards
+    assert all(torch.equal(s.next_z(8, 2, torch.device("cpu")), z[r::2]) for r, s in enumerate(ranks))

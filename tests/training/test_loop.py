@@ -55,6 +55,8 @@ def test_one_step_updates_G_D_and_G_ema_but_not_frozen_blocks(tiny_dataset):
     dict(pl_weight=2.0, pl_interval=1, fast_path=False, tileable=True),
     dict(diversity_weight=1.0, batch=8),
     dict(diversity_weight=1.0, batch=8, fast_path=False),
+    dict(mismatch_weight=0.5, conditional=True),
+    dict(mismatch_weight=0.5, conditional=True, fast_path=False, loss="wasserstein", gp="r1"),
 ])
 def test_loss_variants_train_with_finite_losses(tiny_dataset, changes):
     tr = _trainer(tiny_config(**changes), tiny_dataset)
@@ -68,6 +70,34 @@ def test_loss_variants_train_with_finite_losses(tiny_dataset, changes):
         assert "pl" in stats
     if changes.get("diversity_weight"):
         assert 0 < stats["div"] <= 0.5  # measured on the generated pairs, capped
+    assert ("D_wrong" in stats) == bool(changes.get("mismatch_weight"))
+
+
+def _class_margin(tr, ds):
+    """Mean of D(real, own class) - D(real, the other class) over the data set (2 classes)."""
+    x = torch.from_numpy(ds.imgs).permute(0, 3, 1, 2).float() / 127.5 - 1
+    own = torch.eye(2)[torch.from_numpy(ds.labels)]
+    with torch.no_grad():
+        return float((tr.D(x, own) - tr.D(x, own.flip(1))).mean())
+
+
+def test_mismatch_term_needs_two_classes(tiny_dataset):
+    with pytest.raises(ValueError, match="conditional run"):
+        _trainer(tiny_config(mismatch_weight=0.5), tiny_dataset)
+
+
+def test_mismatch_term_teaches_D_the_classes(tiny_dataset):
+    # two classes that differ only in brightness: real-vs-fake alone hardly needs the label
+    ds = tiny_dataset
+    ds.imgs = np.where(ds.labels[:, None, None, None] == 0, ds.imgs // 4, 255 - ds.imgs // 4).astype(np.uint8)
+    margins = {}
+    for w in (0.0, 1.0):
+        torch.manual_seed(0)
+        tr = _trainer(tiny_config(conditional=True, mismatch_weight=w, lr=0.01), ds)
+        for _ in range(30):
+            tr.step()
+        margins[w] = _class_margin(tr, ds)
+    assert margins[1.0] > 1.0 and margins[1.0] > margins[0.0] + 0.5
 
 
 def test_ada_and_diffusion_strength_follow_the_real_signs(tiny_dataset):
