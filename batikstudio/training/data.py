@@ -207,7 +207,7 @@ class RealSampler:
             raise ValueError("wrong labels need at least two classes")
         offsets = torch.randint(1, self.c_dim, (n_global,), generator=self.generator)
         offsets = offsets[local_slice(n_global, self.rank, self.world_size)].to(labels.device)
-        return self._one_hot((labels.argmax(dim=1) + offsets) % self.c_dim).to(labels.device)
+        return self._one_hot((labels.argmax(dim=1) + offsets) % self.c_dim)
 
     def next_z(self, n_global: int, z_dim: int, device: torch.device) -> torch.Tensor:
         """This process's part of a global batch of latents (standard normal)."""

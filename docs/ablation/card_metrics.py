@@ -25,5 +25,7 @@ def batches(bs=100):
         imgs, _ = train.batch(np.sort(idx[i:i + bs]))
         yield imgs
 if floor:
-    print("training data vs held-out (floor)", json.dumps(compute_metrics(["swd", "fd-effnet"], held, batches(), num_real=n)), flush=True)
-print("collapse vs training data", json.dumps(collapse(model.G_ema, train, per_class=32, tileable=model.trained_tileable)))
+    floor_m = compute_metrics(["swd", "fd-effnet"], held, batches(), num_real=n)
+    print("training data vs held-out (floor)", json.dumps(floor_m), flush=True)
+spread = collapse(model.G_ema, train, per_class=32, tileable=model.trained_tileable)
+print("collapse vs training data", json.dumps(spread))

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 torch.set_num_threads(1)
-from batikstudio.core.latents import class_vector, seeds_to_z, truncate, truncation_centre
 from batikstudio.io.dataset import open_dataset
 from batikstudio.io.models import open_model
+from batikstudio.render.engine import render
+from batikstudio.render.request import RenderRequest
 
 
 def make_net(k: int) -> torch.nn.Module:
@@ -70,18 +71,12 @@ def predict(net: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
 
 
 def generated(path: str, k: int, per_class: int, psi: float) -> torch.Tensor:
+    """``per_class`` seeds of every class, rendered as the app renders them (as trained)."""
     model = open_model(path)
-    G = model.G_ema
-    wrap = {"tileable": True} if model.trained_tileable else {}
-    out = []
-    for cls in range(k):
-        z = seeds_to_z(list(range(per_class)), G.z_dim)
-        with torch.no_grad():
-            ws = G.mapping(z, class_vector(G.c_dim, cls, per_class, "cpu"), truncation_psi=1.0)
-            if psi != 1:
-                ws = truncate(ws, truncation_centre(G, cls), psi)
-            out.append(G.synthesis(ws, noise_mode="const", **wrap).float().clamp(-1, 1))
-    return torch.cat(out)
+    out = [render(model, RenderRequest(seeds=tuple(range(per_class)), class_index=cls, psi=psi,
+                                       tileable=bool(model.trained_tileable)), batch_size=50).images
+           for cls in range(k)]
+    return torch.from_numpy(np.concatenate(out)).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def report(name: str, pred: np.ndarray, y: np.ndarray, names: list[str]) -> None:

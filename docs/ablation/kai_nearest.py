@@ -24,9 +24,10 @@ import torch
 torch.set_num_threads(1)
 import cv2
 from PIL import Image
-from batikstudio.core.latents import seeds_to_z, class_vector, truncation_centre, truncate
 from batikstudio.io.models import open_model
 from batikstudio.motifs.calligraphy import GlyphRenderer, gb2312_chars, parse_font_arg
+from batikstudio.render.engine import render
+from batikstudio.render.request import RenderRequest
 
 K = "/usr/share/fonts/truetype"
 FONTS = [f"{K}/arphic/ukai.ttc#0", f"{K}/arphic-gkai00mp/gkai00mp.ttf",
@@ -101,32 +102,24 @@ def main() -> None:
           f"read as a GB2312 character {np.mean(d_out <= thr):.3f}")
 
     model = open_model(a.model)
-    G = model.G_ema
-    tileable = bool(model.trained_tileable)
-    fake, fake_font = [], []
-    for k in range(G.c_dim or 1):
-        seeds = list(range(a.per_font))
-        z = seeds_to_z(seeds, G.z_dim)
-        c = class_vector(G.c_dim, k, len(seeds), "cpu") if G.c_dim else None
-        with torch.no_grad():
-            ws = G.mapping(z, c, truncation_psi=1.0)
-            if a.psi != 1:
-                ws = truncate(ws, truncation_centre(G, k if G.c_dim else None), a.psi)
-            img = G.synthesis(ws, noise_mode="const", **({"tileable": True} if tileable else {}))
-        img = (img.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)[:, 0].numpy()
-        fake.append(img); fake_font += [k] * len(seeds)
-    fake, fake_font = np.concatenate(fake), np.array(fake_font)
+    cond = model.G_ema.c_dim > 0
+    classes = model.G_ema.c_dim if cond else 1
+    requests = [RenderRequest(seeds=tuple(range(a.per_font)), class_index=k if cond else None, psi=a.psi,
+                              tileable=bool(model.trained_tileable)) for k in range(classes)]
+    fake = np.concatenate([render(model, req, batch_size=50).images[..., 0] for req in requests])
+    fake_font = np.repeat(np.arange(classes), a.per_font)
     j, d = nearest(features(fake), gal)
     print(f"{a.model} psi {a.psi}: {len(fake)} glyphs, nearest distance median {np.median(d):.3f} "
-          f"(quartiles {np.quantile(d, 0.25):.3f} / {np.quantile(d, 0.75):.3f}), read as a character {np.mean(d <= thr):.3f}")
-    for k in range(G.c_dim or 1):
+          f"(quartiles {np.quantile(d, 0.25):.3f} / {np.quantile(d, 0.75):.3f}), "
+          f"read as a character {np.mean(d <= thr):.3f}")
+    for k in range(classes):
         dk = d[fake_font == k]
         print(f"  font {k}: median {np.median(dk):.3f}, read {np.mean(dk <= thr):.3f}")
     if a.panel:
         cols = 10
         tile = 66
-        panel = Image.new("L", (cols * 2 * tile + (cols - 1) * 6, (G.c_dim or 1) * tile), 255)
-        for k in range(G.c_dim or 1):
+        panel = Image.new("L", (cols * 2 * tile + (cols - 1) * 6, classes * tile), 255)
+        for k in range(classes):
             for s in range(cols):
                 i = k * a.per_font + s
                 x = s * (2 * tile + 6)
