@@ -67,10 +67,21 @@ def init_distributed(rank: int | None, world_size: int | None, device: torch.dev
     return DistInfo(rank=rank, world_size=world, local_rank=local, initialised=True)
 
 
-def shutdown(info: DistInfo) -> None:
-    """Leave the process group if :func:`init_distributed` created it."""
-    if info.initialised and dist.is_initialized():
-        dist.destroy_process_group()
+def shutdown(info: DistInfo, finished: bool = False) -> None:
+    """Leave the process group if :func:`init_distributed` created it.
+
+    ``finished``: every process ended the run normally (they all leave the loop at the same
+    iteration), so they wait for each other before tearing the group down: otherwise every
+    rank but 0 tears down its gloo connections while rank 0 still writes the last snapshot.
+    In one CI run rank 1 died in that teardown (SIGABRT, "terminate called without an active
+    exception") after a correct run; it did not recur in 18 runs here, so the barrier is the
+    orderly ending rather than a proven cure. After an error nobody waits: a peer may be gone.
+    """
+    if not (info.initialised and dist.is_initialized()):
+        return
+    if finished:
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def average_gradients(params: Iterable[torch.nn.Parameter], info: DistInfo) -> None:

@@ -49,10 +49,13 @@ def train(request: TrainRequest, ctx: JobContext) -> TrainResult:
     if device.type == "cuda" and info.enabled:
         device = torch.device("cuda", info.local_rank)
         torch.cuda.set_device(device)
+    finished = False
     try:
-        return _Run(request, ctx, device, info).run()
+        result = _Run(request, ctx, device, info).run()
+        finished = True
+        return result
     finally:
-        shutdown(info)
+        shutdown(info, finished)
 
 
 def class_count(dataset: Any) -> int:
