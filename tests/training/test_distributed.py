@@ -8,6 +8,7 @@ import torch
 import torch.multiprocessing as mp
 
 from batikstudio.jobs import RecordingContext
+from batikstudio.training import distributed, loop
 from batikstudio.training.data import local_slice
 from batikstudio.training.loop import train
 from batikstudio.training.config import TrainRequest
@@ -56,3 +57,49 @@ def test_two_processes_match_one_process(tmp_path):
     trained = max((ta[k] - tb[k].new_zeros(())).abs().max().item() for k in ta if k.startswith("opt_G."))
     assert trained > 0
     assert ma["training"]["world_size"] == 1 and mb["training"]["world_size"] == 2
+
+
+def _record_teardown(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(distributed.dist, "barrier", lambda: calls.append("barrier"))
+    monkeypatch.setattr(distributed.dist, "destroy_process_group", lambda: calls.append("destroy"))
+    return calls
+
+
+def test_processes_wait_for_each_other_only_after_a_normal_end(monkeypatch):
+    calls = _record_teardown(monkeypatch)
+    joined = distributed.DistInfo(rank=1, world_size=2, initialised=True)
+    distributed.shutdown(joined, finished=True)
+    assert calls == ["barrier", "destroy"]
+    calls.clear()
+    distributed.shutdown(joined)  # after an error a peer may be gone: no barrier
+    assert calls == ["destroy"]
+    calls.clear()
+    distributed.shutdown(distributed.DistInfo(rank=1, world_size=2, initialised=False), finished=True)
+    assert calls == [], "a group this module did not create is left alone"
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_train_tells_the_teardown_how_the_run_ended(monkeypatch, fails):
+    ended = []
+
+    class FakeRun:
+        def __init__(self, *args):
+            pass
+
+        def run(self):
+            if fails:
+                raise RuntimeError("broken")
+            return "result"
+
+    monkeypatch.setattr(loop, "init_distributed", lambda *a: distributed.DistInfo(rank=0, world_size=2, initialised=True))
+    monkeypatch.setattr(loop, "_Run", FakeRun)
+    monkeypatch.setattr(loop, "shutdown", lambda info, finished=False: ended.append(finished))
+    request = TrainRequest(tiny_config(**CFG), "unused", dataset=TinyDataset())
+    if fails:
+        with pytest.raises(RuntimeError):
+            train(request, RecordingContext())
+    else:
+        assert train(request, RecordingContext()) == "result"
+    assert ended == [not fails]
