@@ -8,7 +8,7 @@ motifs tile) is trained on the procedural training motifs, checked on the held-o
 accuracy there is the ceiling), then given ``per-class`` seeds of every family of each MODEL
 (rendered as the model was trained). Printed per family: how often the classifier names the
 requested family, and the family it names most often otherwise. Deterministic (seed 0); about
-3 minutes of training on one thread (``--cache`` keeps the weights).
+10-12 minutes of training on one thread (``--cache`` keeps the weights).
 """
 import argparse, os, time
 import numpy as np
