@@ -59,7 +59,12 @@ def register(subparsers: Any) -> None:
     t.add_argument("--style-mixing", type=float, help="style mixing probability (default 0.9; dcgan 0)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 0.0025; dcgan 0.0002)")
     t.add_argument("--betas", type=_betas, metavar="B1,B2", help="Adam betas (default 0,0.99; dcgan 0.5,0.999)")
-    t.add_argument("--ema-kimg", type=float)
+    t.add_argument("--ema-kimg", type=float, help="half-life of G_ema in kimg (default batch * 10 / 32)")
+    t.add_argument("--ema-rampup", type=float, metavar="R",
+                   help="the EMA half-life is at most R x the kimg of this run (default 0.05, like NVlabs); "
+                        "0 = no ramp-up, for a new stage on the data a model was trained on (its G_ema "
+                        "is already an average; with the ramp-up it would follow G for the first "
+                        "ema-kimg / R kimg)")
     t.add_argument("--augment", choices=("ada", "diffaugment", "none"), default="ada")
     t.add_argument("--augment-ops", default="", help="comma-separated subset, e.g. translate or translation")
     t.add_argument("--no-wrap", action="store_true", help="pad translations with zeros instead of wrapping")
@@ -163,7 +168,7 @@ def build_config(args: argparse.Namespace):
     from batikstudio.training.config import DiffusionConfig, TrainConfig
 
     ops = tuple(o.strip() for o in args.augment_ops.split(",") if o.strip())
-    return TrainConfig.for_arch(
+    cfg = TrainConfig.for_arch(
         args.arch, data=args.data or "", resolution=args.res, batch=args.batch,
         total_kimg=args.kimg if args.kimg is not None else 100.0,
         loss=args.loss, gp=args.gp, r1_gamma=args.r1_gamma, pl_weight=args.pl_weight,
@@ -178,6 +183,9 @@ def build_config(args: argparse.Namespace):
         device=args.device, seed=args.seed,
         sample_seeds=tuple(range(max(1, args.samples))), kimg_per_tick=args.tick, snapshot_ticks=args.snap, keep_last=args.keep, start=args.start,
         g_kwargs=_g_kwargs(args), d_kwargs=_d_kwargs(args))
+    if args.ema_rampup is not None:
+        cfg = cfg.replace(ema_rampup=None if args.ema_rampup == 0 else args.ema_rampup)
+    return cfg
 
 
 def run(args: argparse.Namespace) -> int:

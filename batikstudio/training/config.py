@@ -218,6 +218,10 @@ class TrainConfig:
             raise ValueError("freeze_d must be >= 0, keep_last and snapshot_ticks >= 1")
         if self.r1_interval < 1 or self.pl_interval < 1 or self.ada_interval < 1:
             raise ValueError("regularisation and adjustment intervals must be >= 1")
+        if self.ema_rampup is not None and not (math.isfinite(self.ema_rampup) and self.ema_rampup > 0):
+            raise ValueError(f"EMA ramp-up must be a positive ratio or None (off), got {self.ema_rampup}")
+        if self.ema_kimg is not None and not (math.isfinite(self.ema_kimg) and self.ema_kimg >= 0):
+            raise ValueError(f"EMA half-life must be >= 0 kimg, got {self.ema_kimg}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {tuple(self.betas)}")
 

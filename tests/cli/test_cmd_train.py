@@ -119,3 +119,40 @@ def test_class_weights_from_the_start_and_changed_on_resume(tmp_path, png_folder
         main([*base[:4], str(tmp_path / "r3"), *base[5:], "--class-weights", "kawung"])
     assert exc.value.code == 2
     assert "bad class weight 'kawung'" in capsys.readouterr().err
+
+
+def _g_ema(path) -> dict:
+    """G_ema's weights (not its buffers: w_avg is copied from G, not averaged)."""
+    return {k: v for k, v in read_model_file(path).tensors.items()
+            if k.startswith("G_ema.") and not k.endswith(("w_avg", "resample_filter"))}
+
+
+def test_ema_rampup_off_keeps_the_start_models_average(tmp_path, png_folder):
+    base = ["--data", str(png_folder), "--batch", "4", "--kimg", "0.008", "--tick", "0.004", "--snap", "1",
+            "--augment", "none", "--device", "cpu"]
+    start = tmp_path / "start.safetensors"
+    assert main(["train", "--out", str(tmp_path / "a"), *base, *NETS]) == 0
+    assert main(["train", "--export", str(tmp_path / "a"), "-o", str(start)]) == 0
+    before = _g_ema(start)
+
+    def stage(name: str, *extra: str) -> float:
+        """Largest change of a G_ema weight over a short new stage from ``start``."""
+        out = tmp_path / f"{name}.safetensors"
+        assert main(["train", "--out", str(tmp_path / name), "--start-from", str(start), "--lr", "0.01",
+                     *base, "--ema-kimg", "100", *extra]) == 0
+        saved = json.loads((tmp_path / name / "config.json").read_text())["config"]
+        assert saved["ema_rampup"] == (None if extra else 0.05)
+        assert main(["train", "--export", str(tmp_path / name), "-o", str(out)]) == 0
+        after = _g_ema(out)
+        return max(float((after[k] - before[k]).abs().max()) for k in before)
+
+    followed = stage("rampup")  # the default ramp-up: a half-life of 0.2 images, G_ema follows G
+    kept = stage("no-rampup", "--ema-rampup", "0")  # half-life 100 kimg: 8 images move it ~0.006 %
+    assert followed > 1e-3
+    assert kept < followed * 1e-3
+
+
+def test_ema_options_are_checked(tmp_path, png_folder, capsys):
+    for bad in (["--ema-rampup", "-1"], ["--ema-kimg", "-2"], ["--ema-rampup", "nan"]):
+        assert main(["train", "--data", str(png_folder), "--out", str(tmp_path / "r"), *bad, *NETS]) == 2
+        assert "EMA" in capsys.readouterr().err
