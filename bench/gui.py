@@ -3,6 +3,7 @@
 Usage::
 
     BATIKSTUDIO_THREADS=1 python bench/gui.py [MODEL] [--steps 40] [--thumbs 48]
+    BATIKSTUDIO_THREADS=1 python bench/gui.py --trainer [--ticks 200]
 
 Opens the explorer on MODEL (default: the bundled default model) and prints:
 
@@ -12,6 +13,11 @@ Opens the explorer on MODEL (default: the bundled default model) and prints:
   one every 30 ms like a hand would; time from a move to the next image shown (median, p95);
 * the longest gap between ticks of a 5 ms timer on the GUI thread during all of the above
   (the goal is < 100 ms: the GUI thread never computes).
+
+``--trainer`` measures the Training tab's live plots instead, side by side in one run: the
+GUI-thread time of a redraw after each of ``--ticks`` ticks (set the new points, then paint the
+four plots), drawn as before (pyqtgraph's auto range follows every point; each paint replays
+the axes' text) and as now (round ranges that move in jumps; axes kept as pixmaps).
 """
 
 from __future__ import annotations
@@ -49,12 +55,64 @@ class StallMeter:
         self.timer.start()
 
 
+def bench_trainer_plots(ticks: int) -> None:
+    """Redraw cost of the trainer's plots, auto ranges vs round ranges, one redraw per tick."""
+    import math
+
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from batikstudio.app.main import make_application
+    from batikstudio.app.train_plots import TrainPlots
+    from batikstudio.training.config import TrainTick
+
+    app = make_application()
+    results = {}
+    before, now = "auto range, axes replayed", "round ranges, cached axes"
+    for mode in (before, now):
+        plots = TrainPlots()
+        plots.resize(900, 420)
+        if mode == before:  # how the plots were drawn until 2026-12-04
+            plots._fit = lambda plot, keys: None
+            for plot, _ in plots._plots_of({"G", "strength", "speed", "metric"}):
+                plot.enableAutoRange()
+                for side in ("bottom", "left"):
+                    plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        plots.show()
+        app.processEvents()  # the first paint lays everything out: not part of the per-tick cost
+        costs = []
+        for i in range(ticks):
+            tick = TrainTick(kimg=0.004 * (i + 1), tick=i, losses={"G": 1.2 + 0.3 * math.sin(i / 7),
+                                                                   "D": 0.6 + 0.2 * math.cos(i / 5)},
+                             augment_p=min(0.002 * i, 0.3), diffusion_p=0.0, diffusion_T=0,
+                             kimg_per_s=0.006 + 0.001 * math.sin(i / 3), sec_per_iter=2.0,
+                             metrics={"swd": 40.0 - 0.1 * i} if i % 10 == 9 else {})
+            start = time.perf_counter()
+            plots.add_tick(tick)
+            plots.redraw()
+            app.processEvents()  # the scene's dirty items, then the paint they ask for
+            costs.append((time.perf_counter() - start) * 1000)
+        plots.close()
+        costs.sort()
+        results[mode] = (statistics.median(costs), costs[int(0.95 * len(costs)) - 1], costs[-1])
+    print(f"trainer plots, one redraw per tick, {ticks} ticks (ms of the GUI thread):")
+    print("| ranges | median | p95 | max |\n|---|---|---|---|")
+    for mode, (med, p95, top) in results.items():
+        print(f"| {mode} | {med:.1f} | {p95:.1f} | {top:.1f} |")
+    old, new = results[before], results[now]
+    print(f"before / now: median x{old[0] / new[0]:.2f}, p95 x{old[1] / new[1]:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", nargs="?", default=None)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--thumbs", type=int, default=48)
+    parser.add_argument("--trainer", action="store_true", help="time the trainer's live plots instead")
+    parser.add_argument("--ticks", type=int, default=200)
     args = parser.parse_args()
+    if args.trainer:
+        bench_trainer_plots(args.ticks)
+        return 0
 
     import torch
 

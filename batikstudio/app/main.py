@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from batikstudio import __version__
+from batikstudio.app.qtguard import guard
 from batikstudio.paths import HOME_ENV, PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ APP = "Batik Studio"
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    guard()  # before the first of many Qt calls: see qtguard
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)

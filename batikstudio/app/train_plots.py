@@ -6,7 +6,7 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from batikstudio.training.config import TrainTick
 
@@ -65,7 +65,16 @@ class TrainPlots(QWidget):
             plot.setLabel("left", unit)
         plot.setMouseEnabled(x=False, y=False)
         for side in ("bottom", "left"):
-            plot.getAxis(side).enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
+            axis = plot.getAxis(side)
+            axis.enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
+            # Kept as a pixmap, redrawn when the axis changes: a new point on a curve repaints the
+            # plot area, which the axis's grid lines cover, and replaying the axis (text) each
+            # time was most of a redraw.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # Ranges move in round steps (see nice_range), not with every point: an axis whose range
+        # is unchanged repaints from its cache, and one whose range moved re-lays out its tick text,
+        # the dearest part of a redraw on the GUI thread.
+        plot.disableAutoRange()
         return plot
 
     def set_diffusion(self, enabled: bool) -> None:
@@ -100,7 +109,25 @@ class TrainPlots(QWidget):
         self._redraw.stop()
         for key in sorted(self._dirty):
             self.curves[key].setData(*self.data[key])
+        for plot, keys in self._plots_of(self._dirty):
+            self._fit(plot, keys)
         self._dirty.clear()
+
+    def _plots_of(self, keys: set[str]) -> list[tuple[pg.PlotItem, tuple[str, ...]]]:
+        groups = ((self.loss_plot, ("G", "D")), (self.strength_plot, ("strength",)),
+                  (self.speed_plot, ("speed",)), (self.metric_plot, ("metric",)))
+        return [(plot, names) for plot, names in groups if keys.intersection(names)]
+
+    def _fit(self, plot: pg.PlotItem, keys: tuple[str, ...]) -> None:
+        xs = [x for k in keys for x in self.data[k][0]]
+        ys = [y for k in keys for y in self.data[k][1]]
+        if not xs:
+            return
+        (x0, x1), (y0, y1) = plot.viewRange()
+        if not keeps((x0, x1), 0.0, max(xs)):
+            plot.setXRange(*nice_range(0.0, max(xs)), padding=0.0)
+        if not keeps((y0, y1), min(ys), max(ys)):
+            plot.setYRange(*nice_range(min(ys), max(ys)), padding=0.0)
 
     def add_tick(self, tick: TrainTick) -> None:
         """Append one tick's values."""
@@ -115,6 +142,12 @@ class TrainPlots(QWidget):
                 self.metric_plot.setTitle(f"Metric: {name}")
             self._append("metric", tick.kimg, tick.metrics.get(name))
 
+    def ranges(self, key: str) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The (x, y) view ranges of the plot that shows curve ``key``."""
+        (plot, _), = self._plots_of({key})
+        (x0, x1), (y0, y1) = plot.viewRange()
+        return (x0, x1), (y0, y1)
+
     def points(self, key: str) -> int:
         """How many points curve ``key`` has (``G``, ``D``, ``strength``, ``speed``, ``metric``)."""
         return len(self.data[key][0])
@@ -123,3 +156,30 @@ class TrainPlots(QWidget):
         """How many points curve ``key`` shows now (lags :meth:`points` by one redraw at most)."""
         xs, _ = self.curves[key].getData()
         return 0 if xs is None else len(xs)
+
+
+def _round_up(value: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k that is >= value (value > 0)."""
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(power * m for m in (1.0, 2.0, 5.0, 10.0) if power * m >= value * (1 - 1e-9))
+
+
+def nice_range(low: float, high: float) -> tuple[float, float]:
+    """A round range holding [low, high] with room to spare, so it need not move for a while.
+
+    The span is widened by half, rounded up to 1, 2 or 5 x 10^k, and the ends snapped to a tenth
+    of it. Data from 0 (kimg) gets 0 as its lower end: 0..0.05 holds every kimg up to 0.05.
+    """
+    span = high - low
+    if span <= 0:
+        span = abs(high) / 2 or 1.0
+    step = _round_up(span * 1.5) / 10
+    lo = 0.0 if low == 0 else math.floor((low - span / 4) / step) * step
+    hi = math.ceil((high + span / 4) / step) * step
+    return round(lo, 12), round(hi, 12)
+
+
+def keeps(current: tuple[float, float], low: float, high: float) -> bool:
+    """Whether a view range can stay: it holds [low, high] and they fill a third of it at least."""
+    lo, hi = current
+    return lo <= low and high <= hi and (high - low) >= (hi - lo) / 3

@@ -134,6 +134,10 @@ def _versions() -> Section:
         if version is None:
             status = PROBLEM if label in ENGINE_LABELS else OPTIONAL
             checks.append(Check(label, "not installed", status, f"needed for {purpose}"))
+        elif label == "PySide6" and version.startswith("6.12") and sys.version_info < (3, 12):
+            checks.append(Check(label, version, INFO, "this release loses references to None on "
+                                "Python < 3.12; the app adds a reserve at start (batikstudio/app/"
+                                "qtguard.py), but pip install 'PySide6-Essentials==6.11.3' is safer"))
         else:
             checks.append(Check(label, version, OK))
     return Section("versions", tuple(checks))

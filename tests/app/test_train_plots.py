@@ -30,3 +30,31 @@ def test_a_burst_of_ticks_is_drawn_in_one_redraw(qtbot):
     plots.clear()  # a pending redraw must not bring old points back
     qtbot.wait(400)
     assert plots.points("G") == 0 and plots.drawn("G") == 0
+
+
+def test_nice_ranges_hold_the_data_and_move_in_jumps():
+    from batikstudio.app.train_plots import keeps, nice_range
+
+    assert nice_range(0.0, 0.05) == (0.0, 0.07) and nice_range(80.0, 135.0) == (60.0, 150.0)
+    lo, hi = nice_range(-2.3, 5.1)
+    assert lo <= -2.3 and hi >= 5.1 and keeps((lo, hi), -2.3, 5.1)
+    assert nice_range(1.0, 1.0)[0] < 1.0 < nice_range(1.0, 1.0)[1]  # a flat series still gets a span
+    current, moves = (0.0, 1.0), 0
+    for i in range(1, 1001):  # kimg growing tick by tick: the x range moves a few times, not 1000
+        if not keeps(current, 0.0, 0.004 * i):
+            current, moves = nice_range(0.0, 0.004 * i), moves + 1
+    assert current[0] == 0.0 and current[1] >= 4.0 and moves < 25
+
+
+def test_plot_ranges_follow_the_data_but_not_every_tick(qtbot):
+    make_application()
+    plots = TrainPlots()
+    qtbot.addWidget(plots)
+    seen = set()
+    for i in range(60):
+        plots.add_tick(_tick(i))
+        plots.redraw()
+        (x0, x1), (y0, y1) = plots.ranges("G")
+        assert x0 <= 0.0 and x1 >= 0.004 * (i + 1) and y0 <= 0.5 and y1 >= 1.0 + i  # every point in view
+        seen.add(((x0, x1), (y0, y1)))
+    assert len(seen) < 20, "the view moved with nearly every tick"

