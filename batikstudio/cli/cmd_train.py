@@ -99,8 +99,9 @@ def register(subparsers: Any) -> None:
     n.add_argument("--w-dim", type=int)
     n.add_argument("--map", type=int, help="mapping layers")
     n.add_argument("--mapping-lr", type=float, help="mapping network lr multiplier (NVlabs 0.01)")
-    n.add_argument("--cbase", type=int, help="channel_base")
-    n.add_argument("--cmax", type=int, help="channel_max")
+    n.add_argument("--cbase", type=int, help="channel_base (with --start-from: a larger value widens the model, "
+                   "keeping what it draws)")
+    n.add_argument("--cmax", type=int, help="channel_max (with --start-from: a larger value widens the model)")
     n.add_argument("--ngf", type=int, help="dcgan: generator feature maps at half the resolution")
     n.add_argument("--ndf", type=int, help="dcgan: discriminator feature maps at half the resolution")
     n.add_argument("--no-noise", action="store_true",

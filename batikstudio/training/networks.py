@@ -148,6 +148,29 @@ def with_noise(G: torch.nn.Module) -> torch.nn.Module:
     return out
 
 
+def _maybe_widen(G: torch.nn.Module, G_ema: torch.nn.Module, D: torch.nn.Module | None, cfg: TrainConfig,
+                 name: str) -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module | None]:
+    """Grow the nets when ``--cbase`` / ``--cmax`` ask for more channels than the file has."""
+    want = {k: cfg.g_kwargs[k] for k in ("channel_base", "channel_max") if cfg.g_kwargs.get(k) is not None}
+    have = {k: getattr(G_ema.cfg, k, None) for k in want}
+    if not want or want == have:
+        return G, G_ema, D
+    if cfg.arch != "stylegan2":
+        raise ModelFileError(f"{name}: only StyleGAN2 networks can be widened (--cbase / --cmax)")
+    from batikstudio.training.widen import widen_discriminator, widen_generator
+
+    base = want.get("channel_base", G_ema.cfg.channel_base)
+    top = want.get("channel_max", G_ema.cfg.channel_max)
+    template = type(G_ema)(replace(G_ema.cfg, channel_base=base, channel_max=top))
+    G_ema = widen_generator(G_ema, base, top, template).eval()
+    G = widen_generator(G, base, top, template)
+    if D is not None:
+        D = widen_discriminator(D, base, top)
+    log.info("widened %s to channel_base %d, channel_max %d: G %.1f M parameters (it draws the same images)",
+             name, base, top, sum(p.numel() for p in G.parameters()) / 1e6)
+    return G, G_ema, D
+
+
 def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
                batch_per_process: int) -> StartNets:
     """Networks from a native model file or an NVlabs / Diffusion-GAN pickle.
@@ -174,6 +197,7 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
             f"the data set needs {resolution} px, {channels} channels, {c_dim} classes")
     if G is None:
         G = copy.deepcopy(G_ema)
+    G, G_ema, D = _maybe_widen(G, G_ema, D, cfg, p.name)
     want_noise = cfg.g_kwargs.get("use_noise")
     if want_noise is False and getattr(g_cfg, "use_noise", False):
         log.info("dropping the noise inputs of %s (--no-noise): every variation must now come from z", p.name)
