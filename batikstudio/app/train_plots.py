@@ -49,6 +49,7 @@ class TrainPlots(QWidget):
         self.diffusion = False
         self.metric_name = ""
         self.data: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in self.curves}
+        self._bounds: dict[str, tuple[float, float, float]] = {}  # key -> (largest x, lowest y, highest y)
         # A redraw of the four plots costs tens of milliseconds of the GUI thread (axis text):
         # new points are collected and drawn together, once per REDRAW_MS at the most.
         self._dirty: set[str] = set()
@@ -86,6 +87,7 @@ class TrainPlots(QWidget):
 
     def clear(self) -> None:
         self.data = {k: ([], []) for k in self.curves}
+        self._bounds.clear()
         self.metric_name = ""
         self.metric_plot.setTitle(_NO_METRIC)
         self._dirty.clear()
@@ -99,6 +101,8 @@ class TrainPlots(QWidget):
         xs, ys = self.data[key]
         xs.append(float(x))
         ys.append(float(y))
+        top, low, high = self._bounds.get(key, (xs[-1], ys[-1], ys[-1]))
+        self._bounds[key] = (max(top, xs[-1]), min(low, ys[-1]), max(high, ys[-1]))
         self._dirty.add(key)
         if not self._redraw.isActive():
             self._redraw.start()
@@ -119,15 +123,16 @@ class TrainPlots(QWidget):
         return [(plot, names) for plot, names in groups if keys.intersection(names)]
 
     def _fit(self, plot: pg.PlotItem, keys: tuple[str, ...]) -> None:
-        xs = [x for k in keys for x in self.data[k][0]]
-        ys = [y for k in keys for y in self.data[k][1]]
-        if not xs:
+        bounds = [self._bounds[k] for k in keys if k in self._bounds]
+        if not bounds:
             return
+        top = max(b[0] for b in bounds)
+        low, high = min(b[1] for b in bounds), max(b[2] for b in bounds)
         (x0, x1), (y0, y1) = plot.viewRange()
-        if not keeps((x0, x1), 0.0, max(xs)):
-            plot.setXRange(*nice_range(0.0, max(xs)), padding=0.0)
-        if not keeps((y0, y1), min(ys), max(ys)):
-            plot.setYRange(*nice_range(min(ys), max(ys)), padding=0.0)
+        if not keeps((x0, x1), 0.0, top):
+            plot.setXRange(*nice_range(0.0, top), padding=0.0)
+        if not keeps((y0, y1), low, high):
+            plot.setYRange(*nice_range(low, high), padding=0.0)
 
     def add_tick(self, tick: TrainTick) -> None:
         """Append one tick's values."""
