@@ -105,6 +105,8 @@ def run_info(args: argparse.Namespace) -> int:
         else:  # a record written by our trainer
             lines.append(f"augment:      {aug} p {training.get('augment_p')}")
     prov = meta.provenance
+    if prov.get("storage"):
+        lines.append(f"storage:      {prov['storage']} (read back as float32)")
     if prov:
         lines.append("provenance:   " + ", ".join(f"{k} {v}" for k, v in sorted(prov.items())))
     if meta.description:

@@ -33,6 +33,9 @@ def register(subparsers: Any) -> None:
     io.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     io.add_argument("--export", metavar="SNAPSHOT", help="export a snapshot (or a run's newest) as a model file")
     io.add_argument("--name", default="", help="with --export: the model's display name (default: the run folder's)")
+    io.add_argument("--half", action="store_true",
+                    help="with --export: store the weights as float16 (half the file size; "
+                         "they are read back as float32)")
     io.add_argument("--kimg-before", type=float, metavar="KIMG",
                     help="with --export: kimg of earlier stages, when the run started from a file that does not "
                          "record its total (runs record it themselves)")
@@ -195,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.out:
             raise BatikError("--export needs -o MODEL.safetensors")
-        path = export_snapshot(args.export, args.out, name=args.name, kimg_before=args.kimg_before)
+        path = export_snapshot(args.export, args.out, name=args.name, kimg_before=args.kimg_before,
+                               half=args.half)
         print(f"wrote {path}")
         return 0
     if args.resume:

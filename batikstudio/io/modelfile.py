@@ -211,10 +211,36 @@ def _validate_names(names: Iterable[str], source: str) -> None:
             )
 
 
-def save_model_file(path: str | os.PathLike[str], model: ModelFile) -> Path:
+HALF_MAX = 65504.0  # the largest finite float16
+
+
+def half_tensors(tensors: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """float32 tensors as float16 where every value fits in float16's range.
+
+    Returns:
+        ``(tensors, kept)``: the converted mapping (other dtypes untouched) and the names of
+        the float32 tensors kept as they were because a value exceeds :data:`HALF_MAX`.
+
+    >>> out, kept = half_tensors({"a": torch.ones(2), "b": torch.full((1,), 1e6)})
+    >>> out["a"].dtype, out["b"].dtype, kept
+    (torch.float16, torch.float32, ['b'])
+    """
+    out: dict[str, torch.Tensor] = {}
+    kept: list[str] = []
+    for name, value in tensors.items():
+        fits = value.numel() == 0 or float(value.abs().max()) <= HALF_MAX
+        if value.dtype == torch.float32 and not fits:
+            kept.append(name)
+        out[name] = value.to(torch.float16) if value.dtype == torch.float32 and fits else value
+    return out, kept
+
+
+def save_model_file(path: str | os.PathLike[str], model: ModelFile, half: bool = False) -> Path:
     """Write ``model`` to ``path`` (a ``.safetensors`` file) atomically.
 
-    Tensors are saved contiguous on the CPU in their own dtype.
+    Tensors are saved contiguous on the CPU in their own dtype; with ``half``, float32
+    tensors are stored as float16 (see :func:`half_tensors`) and the provenance records
+    ``storage: float16``. Reading widens them back to float32.
 
     Raises:
         ModelFileError: if there are no ``G_ema.*`` tensors, a name is malformed, ``D.*``
@@ -228,8 +254,13 @@ def save_model_file(path: str | os.PathLike[str], model: ModelFile) -> Path:
         raise ModelFileError(f"{path.name}: a model file needs G_ema tensors")
     if "D" in nets and model.meta.D_config is None:
         raise ModelFileError(f"{path.name}: D tensors given without a D_config")
-    metadata = {META_KEY: model.meta.to_json()}
+    meta = model.meta
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.tensors.items()}
+    if half:
+        tensors, kept = half_tensors(tensors)
+        storage = {"storage": "float16"} | ({"kept_float32": kept} if kept else {})
+        meta = meta.replace(provenance=dict(meta.provenance) | storage)
+    metadata = {META_KEY: meta.to_json()}
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
     return path
@@ -288,7 +319,7 @@ def read_model_file(
         nets: which nets to load (e.g. ``["G_ema"]``); ``None`` loads every tensor.
 
     Returns:
-        A :class:`ModelFile` with CPU tensors.
+        A :class:`ModelFile` with CPU tensors (half-precision ones widened to float32).
 
     Raises:
         ModelFileError: if the file is missing, truncated or garbage, is not a Batik Studio
@@ -304,7 +335,7 @@ def read_model_file(
             names = list(fh.keys())
             _validate_names(names, path.name)
             keep = [n for n in names if wanted is None or n.split(".", 1)[0] in wanted]
-            tensors = {name: fh.get_tensor(name) for name in keep}
+            tensors = {name: _widen(fh.get_tensor(name)) for name in keep}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise _open_error(path, exc) from exc
     present = {n.split(".", 1)[0] for n in names}
@@ -313,6 +344,11 @@ def read_model_file(
     if "D" in present and meta.D_config is None:
         raise ModelFileError(f"{path.name}: the model file has D tensors but no D_config")
     return ModelFile(tensors=tensors, meta=meta)
+
+
+def _widen(value: torch.Tensor) -> torch.Tensor:
+    """Half-precision storage back to float32 (the networks compute in float32)."""
+    return value.float() if value.dtype in (torch.float16, torch.bfloat16) else value
 
 
 def _fmt_shape(shape: Iterable[int]) -> str:

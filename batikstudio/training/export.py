@@ -43,7 +43,7 @@ def kimg_in_all(record: dict[str, Any]) -> float:
 
 def export_snapshot(snapshot: str | os.PathLike[str], out: str | os.PathLike[str],
                     include_training_nets: bool = True, name: str = "",
-                    kimg_before: float | None = None) -> Path:
+                    kimg_before: float | None = None, half: bool = False) -> Path:
     """Write ``out`` (``.safetensors`` model file) from a snapshot or run folder.
 
     Args:
@@ -53,6 +53,7 @@ def export_snapshot(snapshot: str | os.PathLike[str], out: str | os.PathLike[str
         name: display name (default: the run folder's name).
         kimg_before: kimg of earlier stages, for runs whose record does not know them
             (started from a file that did not record its total).
+        half: store the weights as float16 (half the file; read back as float32).
 
     Returns:
         The written path.
@@ -89,4 +90,4 @@ def export_snapshot(snapshot: str | os.PathLike[str], out: str | os.PathLike[str
         model_meta, G_ema=sub_state(tensors, "G_ema"),
         G=sub_state(tensors, "G") if include_training_nets else None,
         D=sub_state(tensors, "D") if include_training_nets else None)
-    return save_model_file(out, model)
+    return save_model_file(out, model, half=half)

@@ -4,10 +4,12 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from batikstudio.cli.main import main
 from batikstudio.io.modelfile import read_model_file
+from batikstudio.io.models import open_model
 from tests.conftest import labelled_png_folder
 
 NETS = ["--z-dim", "16", "--w-dim", "16", "--map", "2", "--cbase", "128", "--cmax", "16"]
@@ -37,6 +39,24 @@ def test_train_resume_export(tmp_path, png_folder, capsys):
     named = tmp_path / "named.safetensors"
     assert main(["train", "--export", str(run), "-o", str(named), "--name", "kawung-parang-16"]) == 0
     assert read_model_file(named).meta.name == "kawung-parang-16"
+    half = tmp_path / "half.safetensors"
+    assert main(["train", "--export", str(run), "-o", str(half), "--half"]) == 0
+    assert half.stat().st_size < 0.6 * out.stat().st_size
+    small = read_model_file(half)
+    assert small.meta.provenance["storage"] == "float16"
+    assert set(small.tensors) == set(model.tensors)  # G_ema, G and D, so it can be fine-tuned
+    for name, value in model.tensors.items():
+        assert small.tensors[name].dtype == value.dtype  # widened back on reading
+        assert torch.allclose(small.tensors[name], value, rtol=1e-3, atol=1e-4), name
+    images = []
+    for path in (out, half):
+        G = open_model(path).G_ema
+        z = torch.randn(4, G.cfg.z_dim, generator=torch.Generator().manual_seed(3))
+        images.append(G(z, torch.eye(2)[[0, 1, 0, 1]], noise_mode="const"))
+    assert (images[0] - images[1]).abs().max() < 0.02
+    assert (images[0][0] - images[0][1]).abs().max() > 0.1  # the comparison can see a difference
+    assert main(["model", "info", str(half)]) == 0
+    assert "storage:      float16" in capsys.readouterr().out
 
 
 def test_user_errors_exit_2(tmp_path, png_folder, capsys):

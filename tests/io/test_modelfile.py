@@ -55,6 +55,31 @@ def test_round_trip_keeps_tensors_and_metadata(tmp_path):
     assert not list(tmp_path.glob("*.part"))  # the atomic write left no temporary file
 
 
+def test_half_storage_halves_the_file_and_reads_back_float32(tmp_path):
+    model = _model()
+    big = torch.full((2, 3), 1e5)  # beyond float16's range: kept in float32
+    model = ModelFile(tensors=dict(model.tensors) | {"G.mapping.fc0.bias": big}, meta=model.meta)
+    full = save_model_file(tmp_path / "full.safetensors", model)
+    half = save_model_file(tmp_path / "half.safetensors", model, half=True)
+    from safetensors import safe_open
+
+    with safe_open(str(half), framework="pt") as fh:
+        stored = {k: fh.get_slice(k).get_dtype() for k in fh.keys()}
+    assert stored["G_ema.mapping.fc0.weight"] == "F16" and stored["D.b4.out.weight"] == "F16"
+    assert stored["G.mapping.fc0.bias"] == "F32" and stored["extra.directions"] == "F64"
+    back = read_model_file(half)
+    assert back.meta.provenance["storage"] == "float16"
+    assert back.meta.provenance["kept_float32"] == ["G.mapping.fc0.bias"]
+    assert back.meta.provenance["source_sha256"] == model.meta.provenance["source_sha256"]
+    for name, value in model.tensors.items():
+        got = back.tensors[name]
+        assert got.dtype == value.dtype
+        assert torch.allclose(got, value, rtol=1e-3, atol=1e-4)
+    assert not torch.equal(back.tensors["G_ema.mapping.fc0.weight"], model.tensors["G_ema.mapping.fc0.weight"])
+    assert torch.equal(back.tensors["G.mapping.fc0.bias"], big)
+    assert read_model_file(full).meta == model.meta  # a full-precision file records no storage
+
+
 def test_metadata_json_layout(tmp_path):
     from safetensors import safe_open
 
