@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--palette", choices=sorted(PALETTES), default=None,
                    help="one palette for every motif (default: typical palettes per family)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes rendering at once (default 1; the images do not depend on it)")
     p.add_argument("--sheet", action="store_true",
                    help="write a contact sheet PNG (families x COUNT seeds) instead")
     p.add_argument("--tiled", action="store_true", help="with --sheet: show each motif 2 x 2")
@@ -73,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     if args.sheet:
         return _sheet(args, families)
     request = MotifDatasetRequest(dst=str(args.output), count=args.count, res=args.res,
-                                  families=families, seed=args.seed, palette=args.palette)
+                                  families=families, seed=args.seed, palette=args.palette,
+                                  workers=args.workers)
     request.validate()
     ctx = InlineContext(on_progress=TerminalProgress("motifs"))
     result = make_motif_dataset(request, ctx)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Iterator
+
+import cv2
+import numpy as np
 
 from batikstudio.jobs import JobContext
 from batikstudio.motifs.colours import get_palette
@@ -25,6 +32,8 @@ class MotifDatasetRequest:
         families: family names, in class-index order (default: every registered family).
         seed: first seed; image ``i`` is family ``i % F`` with seed ``seed + i // F``.
         palette: force one palette for every image (default: typical palettes per family).
+        workers: processes that render at once (1: render in this process). The images are
+            the same whatever the count: each depends only on its family and seed.
     """
 
     dst: str
@@ -33,6 +42,7 @@ class MotifDatasetRequest:
     families: tuple[str, ...] = tuple(FAMILIES)
     seed: int = 0
     palette: str | None = None
+    workers: int = 1
 
     def validate(self) -> None:
         """Raise ``ValueError`` with a one-line reason for a bad request."""
@@ -50,6 +60,13 @@ class MotifDatasetRequest:
             get_palette(self.palette)
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
+        if not 1 <= self.workers <= 256:
+            raise ValueError(f"workers must be 1..256, got {self.workers}")
+
+    def motif(self, i: int) -> tuple[str, int, int, str | None]:
+        """``render_motif`` arguments of image ``i`` (family, seed, res, palette)."""
+        fams = self.families
+        return fams[i % len(fams)], self.seed + i // len(fams), self.res, self.palette
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,39 @@ class MotifDatasetResult:
     path: str
     count: int
     classes: tuple[str, ...]
+
+
+def _one_thread() -> None:
+    cv2.setNumThreads(1)  # each worker process is one of the parallel streams
+
+
+def _render(args: tuple[str, int, int, str | None]) -> np.ndarray:
+    return render_motif(*args)
+
+
+def rendered_motifs(request: MotifDatasetRequest) -> Iterator[np.ndarray]:
+    """The request's images in order, rendered by ``request.workers`` processes.
+
+    At most ``8 * workers`` images are in flight; closing the iterator (a cancelled job)
+    drops the queued ones and ends the worker processes.
+    """
+    if request.workers == 1:
+        for i in range(request.count):
+            yield render_motif(*request.motif(i))
+        return
+    # spawn, not fork: the caller may be a Qt application with threads running
+    pool = ProcessPoolExecutor(request.workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_one_thread)
+    pending: deque[Future] = deque()
+    try:
+        for i in range(request.count):
+            pending.append(pool.submit(_render, request.motif(i)))
+            if len(pending) >= 8 * request.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def make_motif_dataset(request: MotifDatasetRequest, ctx: JobContext) -> MotifDatasetResult:
@@ -69,16 +119,17 @@ def make_motif_dataset(request: MotifDatasetRequest, ctx: JobContext) -> MotifDa
     request.validate()
     fams = request.families
     ctx.status(f"rendering {request.count} motifs of {len(fams)} families at {request.res} px")
+    images = rendered_motifs(request)
     with DatasetWriter(request.dst) as writer:
-        for i in range(request.count):
-            ctx.check()
-            cls = i % len(fams)
-            img = render_motif(fams[cls], request.seed + i // len(fams), request.res,
-                               request.palette)
-            writer.add(img, cls)
-            if i == 0:
-                ctx.partial(img)
-            ctx.progress(i + 1, request.count)
+        try:
+            for i, img in enumerate(images):
+                ctx.check()
+                writer.add(img, i % len(fams))
+                if i == 0:
+                    ctx.partial(img)
+                ctx.progress(i + 1, request.count)
+        finally:
+            images.close()
         ctx.status("writing dataset.json")
         writer.finish(fams)
     log.info("wrote %d motifs to %s", request.count, request.dst)

@@ -52,12 +52,31 @@ def test_cancel_leaves_nothing_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_workers_write_the_same_data_set_and_cancel_cleanly(tmp_path):
+    one, two = tmp_path / "one.zip", tmp_path / "two.zip"
+    make_motif_dataset(MotifDatasetRequest(str(one), count=23, res=16, families=FAMS, seed=9),
+                       RecordingContext())
+    ctx = RecordingContext()
+    make_motif_dataset(MotifDatasetRequest(str(two), count=23, res=16, families=FAMS, seed=9, workers=2), ctx)
+    assert ctx.progress_log[-1] == (23, 23)
+    with zipfile.ZipFile(one) as a, zipfile.ZipFile(two) as b:
+        assert a.namelist() == b.namelist()
+        assert all(a.read(n) == b.read(n) for n in a.namelist())  # same PNG bytes, same order
+    gone = tmp_path / "gone.zip"
+    with pytest.raises(Cancelled):
+        make_motif_dataset(MotifDatasetRequest(str(gone), count=200, res=16, families=FAMS, workers=2),
+                           RecordingContext(cancel_after=5))
+    assert not gone.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["one.zip", "two.zip"]
+
+
 def test_bad_requests_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown motif family"):
         make_motif_dataset(MotifDatasetRequest(str(tmp_path / "x"), 2, families=("batik",)),
                            RecordingContext())
     with pytest.raises(ValueError, match="count"):
         MotifDatasetRequest(str(tmp_path / "x"), 0).validate()
+    with pytest.raises(ValueError, match="workers must be 1..256"):
+        MotifDatasetRequest(str(tmp_path / "x"), 2, workers=0).validate()
     (tmp_path / "exists").mkdir()
     with pytest.raises(DatasetError, match="already exists"):
         DatasetWriter(tmp_path / "exists")
