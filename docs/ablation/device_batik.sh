@@ -37,7 +37,8 @@ bs train --data "$WORK/batik64.zip" --out "$WORK/run" --start-from models/batik-
   --res 64 --cbase 4096 --cmax 256 --batch "${BATCH:-64}" --kimg 100000 --cond --class-groups \
   --diversity 2 --diffusion --mirror --tileable --augment diffaugment --augment-ops translation \
   --r1-gamma 1 --class-weights kawung=1.5,ceplok=1.5,tambal=4,sekarjagad=4 --mismatch 0.5 \
-  --ema-rampup 0 --tick "${TICK:-8}" --snap 1000 --keep 1 --samples 40 --minutes "$MIN" --device "$DEV"
+  --ema-rampup 0 --tick "${TICK:-8}" --snap 1000 --keep 1 --samples 40 --minutes "$MIN" --device "$DEV" \
+  --no-amp  # float32 as on the CPU: the model is small (launch-bound), and the start file was trained so
 bs train --export "$WORK/run" -o "$WORK/batik-wide.safetensors" --half --name batik-motifs-64
 split -b 15M -d "$WORK/batik-wide.safetensors" "$OUT/batik-wide.safetensors.part-"
 last=$(ls "$WORK"/run/samples-*.png 2>/dev/null | tail -1)
