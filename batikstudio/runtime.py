@@ -50,6 +50,12 @@ def cpu_has_native_bf16() -> bool:
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
+def cpu_has_amx() -> bool:
+    """True on CPUs with AMX tiles (Intel Sapphire Rapids and later), where oneDNN runs bf16
+    convolutions on AMX kernels."""
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+
 def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     """Turn a device name into a :class:`torch.device`.
 

@@ -96,6 +96,13 @@ class Trainer:
         # being promoted to float32 and cast back for every layer.
         self.block_dtype = (torch.bfloat16 if self.amp_dtype == torch.bfloat16 and device.type == "cpu"
                             and cfg.fast_path else None)
+        # The passes that are differentiated twice (R1, path length, WGAN-GP). On AMX CPUs they
+        # run in float32: for a double backward autograd builds convolutions whose kernel is the
+        # whole feature map, and oneDNN's AMX bf16 kernels die with SIGFPE on some of those shapes
+        # (measured with torch 2.13: a batch of 8 RGB images at 256 px, i.e. NVlabs' paper256, in
+        # D's first layer; the same op passes with oneDNN held to AVX512-BF16). A signal cannot be
+        # caught, so the process (the app, with the trainer in a thread) would go down with it.
+        self.twice_blocks = None if self.block_dtype is not None and runtime.cpu_has_amx() else self.block_dtype
         set_requires_grad(G_ema, False)
 
     # -- setup ----------------------------------------------------------------------------
@@ -126,8 +133,9 @@ class Trainer:
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
     # -- building blocks ------------------------------------------------------------------
-    def run_G(self, z: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images [N, C, R, R] and ws [N, num_ws, w_dim] with style mixing."""
+    def run_G(self, z: torch.Tensor, c: torch.Tensor, twice: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images [N, C, R, R] and ws [N, num_ws, w_dim] with style mixing (``twice``: for a
+        pass that is differentiated twice)."""
         ws = self.G.mapping(z, c, update_emas=True)
         if self.cfg.style_mixing_prob > 0:
             z2 = self.sampler.next_z(z.shape[0] * self.info.world_size, self.z_dim, self.device)
@@ -136,17 +144,19 @@ class Trainer:
         # With the diversity term on, the pairs it compares share their noise maps: only z can part them.
         noise_mode = "paired" if self.cfg.diversity_weight > 0 else "random"
         img = self.G.synthesis(ws, noise_mode=noise_mode, fast=self.cfg.fast_path, tileable=self.cfg.tileable,
-                               dtype=self.block_dtype)
+                               dtype=self.twice_blocks if twice else self.block_dtype)
         return img, ws
 
-    def run_D(self, img: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Logits [N, 1]: augmentation, then Diffusion-GAN noise (t fed to D), then D."""
+    def run_D(self, img: torch.Tensor, c: torch.Tensor, twice: bool = False) -> torch.Tensor:
+        """Logits [N, 1]: augmentation, then Diffusion-GAN noise (t fed to D), then D
+        (``twice``: for a pass that is differentiated twice)."""
+        dtype = self.twice_blocks if twice else self.block_dtype
         if self.augment is not None:
             img = self.augment(img)
         if self.diffusion is not None:
             img, t = self.diffusion(img)
-            return self.D(img, c, t, dtype=self.block_dtype, fast=self.cfg.fast_path)
-        return self.D(img, c, dtype=self.block_dtype, fast=self.cfg.fast_path)
+            return self.D(img, c, t, dtype=dtype, fast=self.cfg.fast_path)
+        return self.D(img, c, dtype=dtype, fast=self.cfg.fast_path)
 
     def _record(self, name: str, value: torch.Tensor) -> None:
         acc = self.stats.setdefault(name, [0.0, 0.0])
@@ -192,7 +202,7 @@ class Trainer:
             self._record("D_wrong", wrong_logits)
             loss = loss + losses.d_loss_fake(self.cfg.loss, wrong_logits).mean() * self.cfg.mismatch_weight
         if self.cfg.loss == "wasserstein" and self.cfg.gp == "wgan-gp" and self.cfg.gp_weight > 0:
-            gp = losses.wgan_gp_penalty(lambda x: self.run_D(x, c_real).float(), real, fake.detach())
+            gp = losses.wgan_gp_penalty(lambda x: self.run_D(x, c_real, twice=True).float(), real, fake.detach())
             self._record("gp", gp)
             loss = loss + gp.mean() * self.cfg.gp_weight
         self._record("D", loss)
@@ -246,7 +256,7 @@ class Trainer:
     def _g_pl(self, z: torch.Tensor, c: torch.Tensor) -> None:
         set_requires_grad(self.G, True)
         n = max(z.shape[0] // 2, 1)
-        img, ws = self.run_G(z[:n], c[:n])
+        img, ws = self.run_G(z[:n], c[:n], twice=True)
         penalty = self.pl.penalty(img.float(), ws)
         loss = (penalty * self.cfg.pl_weight).mean() * self.cfg.pl_interval + img[:, 0, 0, 0].float().mean() * 0
         self._record("pl", penalty)
@@ -263,7 +273,7 @@ class Trainer:
         set_requires_grad(self.G, False)
         set_requires_grad(self.D, True, self.frozen_d)
         real_tmp = real.detach().requires_grad_(True)
-        logits = self.run_D(real_tmp, c_real).float()
+        logits = self.run_D(real_tmp, c_real, twice=True).float()
         penalty = losses.r1_penalty(real_tmp, logits)
         loss = (penalty * (self.r1_gamma / 2)).mean() * self.cfg.r1_interval + logits.mean() * 0
         self._record("r1", penalty)

@@ -34,5 +34,45 @@ def test_cpu_bf16_on_a_cpu_without_native_bf16_trains_in_float32_and_says_so(tin
     assert any("no native bfloat16" in r.getMessage() and "float32" in r.getMessage() for r in caplog.records)
 
 
+def _block_dtypes_per_pass(tr) -> list:
+    """Run one iteration with R1 and path length; the block dtype of every D and G pass, with
+    whether the pass was differentiated twice (its input or ws require a gradient of a gradient)."""
+    seen = []
+    d_forward, g_synthesis = tr.D.forward, tr.G.synthesis.forward
+
+    def d_spy(img, c, *args, dtype=None, **kw):
+        seen.append(("D", img.requires_grad and img.grad_fn is None, dtype))
+        return d_forward(img, c, *args, dtype=dtype, **kw)
+
+    def g_spy(ws, *args, dtype=None, **kw):
+        seen.append(("G", None, dtype))
+        return g_synthesis(ws, *args, dtype=dtype, **kw)
+
+    tr.D.forward, tr.G.synthesis.forward = d_spy, g_spy
+    tr.batch_idx = 0  # an iteration with R1 and path length
+    tr.step()
+    return seen
+
+
+def test_cpu_bf16_on_an_amx_cpu_runs_the_twice_differentiated_passes_in_float32(tiny_dataset, monkeypatch):
+    # oneDNN's AMX bf16 kernels die with SIGFPE on some of the convolutions of a double backward
+    # (a batch of 8 RGB images at 256 px): on AMX CPUs R1 and path length run D and G in float32.
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: True)
+    cfg = tiny_config(cpu_bf16=True, pl_weight=2.0, pl_interval=2, r1_interval=2)
+    for amx, r1_dtype in ((True, None), (False, torch.bfloat16)):
+        monkeypatch.setattr(runtime, "cpu_has_amx", lambda amx=amx: amx)
+        tr = _trainer(cfg, tiny_dataset)
+        assert tr.block_dtype == torch.bfloat16
+        seen = _block_dtypes_per_pass(tr)
+        r1 = [dt for net, leaf, dt in seen if net == "D" and leaf]
+        main = [dt for net, leaf, dt in seen if net == "D" and not leaf]
+        g = [dt for net, _, dt in seen if net == "G"]
+        assert r1 == [r1_dtype], (amx, seen)
+        assert main and all(dt == torch.bfloat16 for dt in main)
+        # G: the main pass in bf16; the path-length pass like R1
+        assert torch.bfloat16 in g and r1_dtype in g and len(g) >= 2, (amx, seen)
+        assert all(np.isfinite(v) for v in tr.take_stats().values())
+
+
 def test_cpu_bf16_is_off_by_default(tiny_dataset):
     assert _trainer(tiny_config(), tiny_dataset).amp_dtype is None
