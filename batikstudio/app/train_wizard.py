@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QProgressBar, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget, QWizard, QWizardPage,
 )
 
+from batikstudio import runtime
 from batikstudio.app.imageutil import to_pixmap
 from batikstudio.app.qtjobs import TaskRunner
 from batikstudio.app.train_jobs import DATASET_NAME, TrainPlan
@@ -349,12 +350,17 @@ class OptionsPage(QWizardPage):
         self.conditional = QCheckBox("Condition on the families (classes)", self)
         self.device = QComboBox(self)
         self.device.addItems(cuda_devices() + ["cpu"])
+        self.bf16 = QCheckBox("Compute in bfloat16 on this CPU (about twice as fast)", self)
+        self.bf16.setToolTip("Needs a CPU with native bfloat16 (AVX512-BF16 or AMX: Intel Xeon Sapphire Rapids "
+                             "or newer, AMD Zen 4 or newer); the weights stay float32")
         self.gpus = _spin(QSpinBox(self), 1, max(1, len(cuda_devices())), 1)
         self.gpus.setEnabled(len(cuda_devices()) > 1)
         self.gpus.setToolTip("Run on N GPUs with torchrun (needs a machine with several GPUs)")
         for w in (self.augment, self.net, self.device):
             w.currentIndexChanged.connect(self._edited)
-        for w in (self.mirror, self.conditional):
+        self.device.currentIndexChanged.connect(self._device_changed)
+        self._device_changed()
+        for w in (self.mirror, self.conditional, self.bf16):
             w.toggled.connect(self._edited)
         for w in (self.freeze_d, self.lr, self.batch, self.kimg):
             w.valueChanged.connect(self._edited)
@@ -368,7 +374,7 @@ class OptionsPage(QWizardPage):
                          ("Frozen D blocks:", self.freeze_d), ("Learning rate:", self.lr), ("Batch:", self.batch),
                          ("Length (kimg):", self.kimg), ("Report every (kimg):", self.tick),
                          ("Snapshot every (ticks):", self.snap), ("Network size:", self.net), ("", self.conditional),
-                         ("Device:", self.device), ("GPUs:", self.gpus), ("", self.estimate_button),
+                         ("Device:", self.device), ("", self.bf16), ("GPUs:", self.gpus), ("", self.estimate_button),
                          ("Estimate:", self.estimate_label)):
             form.addRow(label, w)
         self._applying = False
@@ -401,6 +407,12 @@ class OptionsPage(QWizardPage):
         self._edited()
 
     @Slot()
+    def _device_changed(self, *_args: Any) -> None:
+        native = self.device.currentText() == "cpu" and runtime.cpu_has_native_bf16()
+        self.bf16.setEnabled(native)
+        self.bf16.setChecked(native)
+
+    @Slot()
     def _edited(self, *_args: Any) -> None:
         if not self._applying and self.sender() in (self.augment, self.mirror, self.freeze_d, self.lr):
             self.preset.blockSignals(True)
@@ -425,7 +437,7 @@ class OptionsPage(QWizardPage):
             device=self.device.currentText() if self.gpus.value() == 1 else "cuda",
             kimg_per_tick=float(self.tick.value()), snapshot_ticks=int(self.snap.value()),
             start=self.start_page.start(), g_kwargs=g_kwargs,
-            sample_seeds=tuple(range(16)))
+            cpu_bf16=self.bf16.isEnabled() and self.bf16.isChecked(), sample_seeds=tuple(range(16)))
 
     @Slot()
     def run_estimate(self) -> None:

@@ -18,6 +18,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from batikstudio.app.main import make_application
 from batikstudio.app.train_wizard import NET_SIZES, RESOLUTIONS, TrainWizard, preview_mosaic
 from batikstudio.jobs import RecordingContext
+from batikstudio.runtime import cpu_has_native_bf16
 from batikstudio.training.runfolder import RunFolder
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,8 @@ def _through_wizard(qtbot, wiz: TrainWizard, source) -> None:
     opts.tick.setValue(0.008)
     opts.snap.setValue(50)
     opts.device.setCurrentText("cpu")
+    # bfloat16 is offered (and on) exactly when this CPU computes it natively
+    assert opts.bf16.isEnabled() == opts.bf16.isChecked() == opts.config().cpu_bf16 == cpu_has_native_bf16()
     opts.estimate_button.click()
     qtbot.waitUntil(lambda: opts.estimate is not None, timeout=TIMEOUT)
     assert "per kimg" in opts.estimate_label.text() and opts.estimate.device == "cpu"
@@ -228,3 +231,20 @@ def test_start_page_refuses_a_conditional_model_for_unlabelled_images(qtbot, tmp
     page.scratch.setChecked(True)
     assert page.isComplete() and page.start() == "scratch"
     assert wiz.shutdown()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bfloat16_is_offered_on_cpus_that_compute_it_natively(qtbot, monkeypatch, native):
+    from batikstudio import runtime
+
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: native)
+    make_application()
+    wiz = TrainWizard()
+    qtbot.addWidget(wiz)
+    opts = wiz.options_page
+    opts.device.setCurrentText("cpu")
+    opts._device_changed()
+    assert opts.bf16.isEnabled() == opts.bf16.isChecked() == opts.config().cpu_bf16 == native
+    if native:
+        opts.bf16.setChecked(False)  # the user may still turn it off
+        assert not opts.config().cpu_bf16
