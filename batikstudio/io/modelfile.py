@@ -221,17 +221,20 @@ def half_tensors(tensors: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.T
         ``(tensors, kept)``: the converted mapping (other dtypes untouched) and the names of
         the float32 tensors kept as they were because a value exceeds :data:`HALF_MAX`.
 
-    >>> out, kept = half_tensors({"a": torch.ones(2), "b": torch.full((1,), 1e6)})
-    >>> out["a"].dtype, out["b"].dtype, kept
-    (torch.float16, torch.float32, ['b'])
+    >>> out, kept = half_tensors({"a": torch.ones(2), "b": torch.full((1,), 1e6), "c": torch.ones(1, dtype=torch.bool)})
+    >>> out["a"].dtype, out["b"].dtype, out["c"].dtype, kept
+    (torch.float16, torch.float32, torch.bool, ['b'])
     """
     out: dict[str, torch.Tensor] = {}
     kept: list[str] = []
     for name, value in tensors.items():
-        fits = value.numel() == 0 or float(value.abs().max()) <= HALF_MAX
-        if value.dtype == torch.float32 and not fits:
+        if value.dtype != torch.float32:
+            out[name] = value
+            continue
+        fits = value.numel() == 0 or float(value.abs().max()) <= HALF_MAX  # NaN does not fit
+        if not fits:
             kept.append(name)
-        out[name] = value.to(torch.float16) if value.dtype == torch.float32 and fits else value
+        out[name] = value.to(torch.float16) if fits else value
     return out, kept
 
 

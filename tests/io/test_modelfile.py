@@ -80,6 +80,20 @@ def test_half_storage_halves_the_file_and_reads_back_float32(tmp_path):
     assert read_model_file(full).meta == model.meta  # a full-precision file records no storage
 
 
+def test_half_tensors_converts_only_finite_float32_within_range():
+    from batikstudio.io.modelfile import half_tensors
+
+    given = {"w": torch.linspace(-2, 2, 5), "nan": torch.tensor([1.0, float("nan")]), "big": torch.tensor([7e4]),
+             "empty": torch.zeros(0), "flag": torch.tensor([True, False]), "n": torch.arange(3),
+             "f64": torch.ones(2, dtype=torch.float64)}
+    out, kept = half_tensors(given)
+    assert {k: v.dtype for k, v in out.items()} == {
+        "w": torch.float16, "nan": torch.float32, "big": torch.float32, "empty": torch.float16,
+        "flag": torch.bool, "n": torch.int64, "f64": torch.float64}
+    assert kept == ["nan", "big"]
+    assert torch.equal(out["flag"], given["flag"]) and torch.equal(out["w"].float(), given["w"])
+
+
 def test_metadata_json_layout(tmp_path):
     from safetensors import safe_open
 
