@@ -152,7 +152,7 @@ _FLAGS: dict[str, str] = {  # TrainConfig field -> `batikstudio train` option ta
     "pl_weight": "--pl-weight", "style_mixing_prob": "--style-mixing", "lr": "--lr", "ema_kimg": "--ema-kimg",
     "augment": "--augment", "ada_target": "--ada-target", "freeze_d": "--freeze-d",
     "mismatch_weight": "--mismatch", "diversity_weight": "--diversity", "diversity_cap": "--diversity-cap",
-    "kimg_per_tick": "--tick", "snapshot_ticks": "--snap", "keep_last": "--keep",
+    "recon_weight": "--recon", "kimg_per_tick": "--tick", "snapshot_ticks": "--snap", "keep_last": "--keep",
 }
 _SWITCHES: dict[str, tuple[str, bool]] = {  # field -> (switch, the value the switch sets)
     "augment_wrap": ("--no-wrap", False), "conditional": ("--cond", True), "class_groups": ("--class-groups", True),
@@ -162,7 +162,7 @@ _SWITCHES: dict[str, tuple[str, bool]] = {  # field -> (switch, the value the sw
 }
 _G_FLAGS = {"z_dim": "--z-dim", "w_dim": "--w-dim", "mapping_layers": "--map",
             "mapping_lr_multiplier": "--mapping-lr", "channel_base": "--cbase", "channel_max": "--cmax",
-            "ngf": "--ngf"}
+            "ngf": "--ngf", "layout_res": "--layout"}
 _D_FLAGS = {"ndf": "--ndf", "mbstd_group_size": "--mbstd-group", "mbstd_num_channels": "--mbstd-channels"}
 
 

@@ -21,7 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "carries its provenance, so --from-image can regenerate it pixel for pixel.",
     )
     p.add_argument("--model", required=True, help="model file (.safetensors or NVlabs .pkl)")
-    p.add_argument("--seeds", default="0-15", help="seeds, e.g. 0-15,42 (default 0-15)")
+    p.add_argument("--seeds", default=None, help="seeds, e.g. 0-15,42 (default 0-15; with --text one seed "
+                   "per character, 0, 1, ...)")
+    p.add_argument("--text", default=None,
+                   help="calligraphy models with a character table: the characters to write, seed i writing "
+                        "character i (cycling); default: every seed writes its own character")
     p.add_argument("--psi", type=float, default=1.0, help="truncation psi (1 = none; 0.7 is typical)")
     p.add_argument("--psi-centre", choices=PSI_CENTRES, default="class",
                    help="truncate towards the class's average (default; each family keeps its look) or the "
@@ -84,8 +88,11 @@ def build_request(args: argparse.Namespace, class_labels: list[str]):
     from batikstudio.core.latents import parse_seeds
     from batikstudio.render.request import MixSpec, RenderRequest
 
+    text = "".join((args.text or "").split()) or None
+    seeds = args.seeds if args.seeds is not None else (f"0-{len(text) - 1}" if text else "0-15")
     return RenderRequest(
-        seeds=tuple(parse_seeds(args.seeds)),
+        seeds=tuple(parse_seeds(seeds)),
+        text=text,
         class_index=_class_index(args.class_index, class_labels),
         psi=args.psi,
         psi_centre=args.psi_centre,

@@ -90,6 +90,9 @@ def register(subparsers: Any) -> None:
                    help="weight of a diversity-sensitive term in G's loss (pairs of one class whose "
                         "images differ too little for their latents are penalised); 0 = off")
     t.add_argument("--diversity-cap", type=float, default=0.5, help="ratio above which that term stops pushing")
+    t.add_argument("--recon", type=float, default=0.0, metavar="W",
+                   help="with --layout: generated glyphs are drawn with the real batch's fonts and characters, "
+                        "and W times their pixel error against those glyphs joins G's loss; e.g. 1; 0 = off")
     t.add_argument("--mirror", action="store_true", help="x-flip real images")
     t.add_argument("--freeze-d", type=int, default=0, help="freeze the first N blocks of D")
     t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")
@@ -105,6 +108,11 @@ def register(subparsers: Any) -> None:
     n.add_argument("--cbase", type=int, help="channel_base (with --start-from: a larger value widens the model, "
                    "keeping what it draws)")
     n.add_argument("--cmax", type=int, help="channel_max (with --start-from: a larger value widens the model)")
+    n.add_argument("--layout", type=int, metavar="L",
+                   help="stylegan2: a character model, told the layout of the character to write (its mean "
+                        "ink at L x L px, e.g. 16) beside the class; needs a data set that names each image's "
+                        "character (batikstudio calligraphy-data); with --start-from a model without one, "
+                        "adds it (the model first draws what it drew before)")
     n.add_argument("--ngf", type=int, help="dcgan: generator feature maps at half the resolution")
     n.add_argument("--ndf", type=int, help="dcgan: discriminator feature maps at half the resolution")
     n.add_argument("--no-noise", action="store_true",
@@ -152,7 +160,7 @@ def _class_weights(text: str) -> dict[str, float]:
 def _g_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     names = {"z_dim": args.z_dim, "w_dim": args.w_dim, "mapping_layers": args.map,
              "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax,
-             "ngf": args.ngf, "use_noise": _use_noise(args)}
+             "ngf": args.ngf, "use_noise": _use_noise(args), "layout_res": args.layout}
     return {k: v for k, v in names.items() if v is not None}
 
 
@@ -181,7 +189,7 @@ def build_config(args: argparse.Namespace):
         diffusion=DiffusionConfig(enabled=args.diffusion, ts_dist=args.diffusion_ts, t_max=args.t_max),
         conditional=args.cond, class_groups=args.class_groups, class_weights=args.class_weights,
         mismatch_weight=args.mismatch, diversity_weight=args.diversity, diversity_cap=args.diversity_cap,
-        mirror=args.mirror, freeze_d=args.freeze_d,
+        recon_weight=args.recon, mirror=args.mirror, freeze_d=args.freeze_d,
         tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,
@@ -219,6 +227,10 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
     cfg = build_config(args)
     if not resume and cfg.mismatch_weight > 0 and not cfg.conditional:
         raise BatikError("--mismatch needs --cond: it shows real images under wrong classes")
+    if not resume and cfg.recon_weight > 0 and not cfg.g_kwargs.get("layout_res"):
+        raise BatikError("--recon needs --layout: only a character model has one right answer per label")
+    if not resume and cfg.g_kwargs.get("layout_res") and cfg.mirror:
+        raise BatikError("--layout and --mirror do not go together: a mirrored glyph no longer fits its layout")
     if resume and args.kimg is None:
         cfg = cfg.replace(total_kimg=0.001)  # keep the stored length unless --kimg extends it
     main_proc = int(os.environ.get("RANK", "0")) == 0

@@ -62,6 +62,7 @@ class DatasetReader:
                                f"{first.shape[0]}")
         self.resolution: int = int(first.shape[0])
         self.channels: int = int(first.shape[2])
+        self.characters: str | None = None  # per image, in image order (calligraphy data sets)
         self.labels, self.class_names = self._read_labels(LABELS_FILE in names)
 
     def _zipfile(self) -> zipfile.ZipFile:
@@ -89,6 +90,7 @@ class DatasetReader:
                 return np.full(n, -1, np.int64), None
             table = {str(k).replace("\\", "/"): v for k, v in raw}
             values = np.asarray([table[name] for name in self.image_names])
+            self.characters = self._read_characters(meta.get("characters"), raw)
         except KeyError as exc:
             raise DatasetError(f"{LABELS_FILE} has no label for {exc.args[0]}") from exc
         except (ValueError, TypeError, AttributeError) as exc:
@@ -103,6 +105,16 @@ class DatasetReader:
                 names = [str(i) for i in range(count)]
             return labels, tuple(str(x) for x in names)
         return values.astype(np.float32), None
+
+    def _read_characters(self, chars: Any, raw: list) -> str | None:
+        """Our ``"characters"`` key: one character per entry of ``labels``, put in image order."""
+        if chars is None:
+            return None
+        if not isinstance(chars, str) or len(chars) != len(raw):
+            raise DatasetError(f"{self.path}: {LABELS_FILE} has {len(chars) if isinstance(chars, str) else 'no'} "
+                               f"characters for {len(raw)} labelled images")
+        by_name = {str(k).replace("\\", "/"): ch for (k, _), ch in zip(raw, chars)}
+        return "".join(by_name[name] for name in self.image_names)
 
     def _load(self, index: int, check: bool = True) -> np.ndarray:
         name = self.image_names[index]

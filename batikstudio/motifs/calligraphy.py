@@ -186,7 +186,7 @@ def make_calligraphy_dataset(request: CalligraphyRequest, ctx: JobContext) -> Ca
                 if glyph is None:
                     missing[k] += 1
                     continue
-                writer.add(glyph, k)
+                writer.add(glyph, k, ch)
             ctx.progress(j + 1, len(chars))
         if not writer.labels:
             raise DatasetError("no character could be rendered with the given fonts")

@@ -67,6 +67,7 @@ class DatasetWriter:
         if self.dst.exists() and not self.is_zip:
             raise DatasetError(f"{self.dst} already exists; choose a new folder name")
         self.labels: list[list] = []
+        self.chars: list[str] = []  # the character each image shows (calligraphy), if given
         self._stack = ExitStack()
         self._zip: zipfile.ZipFile | None = None
         self._tmpdir: Path | None = None
@@ -81,8 +82,13 @@ class DatasetWriter:
                                                  dir=self.dst.parent))
         return self
 
-    def add(self, img: np.ndarray, label: int) -> str:
-        """Append one image with its class index; returns its path inside the data set."""
+    def add(self, img: np.ndarray, label: int, char: str | None = None) -> str:
+        """Append one image with its class index (and, for glyphs, the character it shows);
+        returns its path inside the data set. Give ``char`` for every image or for none."""
+        if (char is None) != (not self.chars) and self.labels:
+            raise ValueError("give the character of every image of a data set, or of none")
+        if char is not None and len(char) != 1:
+            raise ValueError(f"one character per image, got {char!r}")
         name = image_name(len(self.labels))
         data = encode_png(img)
         if self._zip is not None:
@@ -93,10 +99,15 @@ class DatasetWriter:
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(data)
         self.labels.append([name, int(label)])
+        if char is not None:
+            self.chars.append(char)
         return name
 
     def _publish(self, classes: Sequence[str]) -> None:
-        meta = json.dumps({"labels": self.labels, "class_names": list(classes)})
+        content: dict = {"labels": self.labels, "class_names": list(classes)}
+        if self.chars:
+            content["characters"] = "".join(self.chars)  # ours: the character of each labelled image, in order
+        meta = json.dumps(content, ensure_ascii=False)
         if self._zip is not None:
             self._zip.writestr("dataset.json", meta)
             return

@@ -71,8 +71,26 @@ def ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor, direction
     return ws
 
 
-def _synthesize(G, ws: torch.Tensor, req: RenderRequest, seeds) -> torch.Tensor:
+def char_layouts(G: torch.nn.Module, req: RenderRequest, seeds, start: int = 0) -> dict:
+    """``{"layout": ...}`` for a character model (the request's text, else each seed's own
+    character), ``{}`` for other models; ``start`` is the position of ``seeds[0]`` in the batch.
+
+    Raises:
+        ValueError: a text for a model that writes no characters, or a character it does not know.
+    """
+    if not getattr(getattr(G, "cfg", None), "layout_res", 0):
+        if req.text:
+            raise ValueError("this model writes no characters: a text needs a calligraphy model with a "
+                             "character table")
+        return {}
+    if req.text:
+        return {"layout": G.char_layouts("".join(req.char_for(start + k) for k in range(len(seeds))))}
+    return {"layout": G.seed_layouts(list(seeds))}
+
+
+def _synthesize(G, ws: torch.Tensor, req: RenderRequest, seeds, start: int = 0) -> torch.Tensor:
     kwargs = dict(noise_mode=req.noise_mode, noise_gain=req.noise_gain, tileable=req.tileable)
+    kwargs.update(char_layouts(G, req, seeds, start))
     if req.max_resolution is not None:
         kwargs["max_resolution"] = req.max_resolution
     if req.precision == "bfloat16":
@@ -84,7 +102,8 @@ def _synthesize(G, ws: torch.Tensor, req: RenderRequest, seeds) -> torch.Tensor:
     for i, seed in enumerate(seeds):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(req.noise_seed if req.noise_seed is not None else int(seed))
-            imgs.append(G.synthesis(ws[i : i + 1], **kwargs))
+            one = dict(kwargs, layout=kwargs["layout"][i : i + 1]) if "layout" in kwargs else kwargs
+            imgs.append(G.synthesis(ws[i : i + 1], **one))
     return torch.cat(imgs)
 
 
@@ -131,7 +150,7 @@ def render(
             ctx.check()
         chunk = seeds[i : i + batch_size]
         ws = compute_ws(G, req, chunk, directions)
-        img = _synthesize(G, ws, req, chunk)
+        img = _synthesize(G, ws, req, chunk, start=i)
         if req.out_size is not None:
             img = _resize(img.float(), req.out_size)
         out.append(to_uint8(img))

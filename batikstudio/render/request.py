@@ -67,6 +67,9 @@ class RenderRequest:
             image so far, a blurrier version of the same motif); None = full render.
         precision: ``float32`` (exact, the default) or ``bfloat16`` (about twice as fast on
             CPUs with native bf16; pixels differ by a few levels).
+        text: character models (calligraphy): the characters to write, seed ``i`` writing
+            ``text[i % len(text)]`` (white space dropped); None = every seed writes its own
+            character from the model's table (see :meth:`Generator.seed_characters`).
     """
 
     seeds: tuple[int, ...] = (0,)
@@ -87,8 +90,12 @@ class RenderRequest:
     out_size: int | None = None
     max_resolution: int | None = None
     precision: str = "float32"
+    text: str | None = None
 
     def __post_init__(self) -> None:
+        if self.text is not None:
+            text = "".join(ch for ch in str(self.text) if not ch.isspace())
+            object.__setattr__(self, "text", text or None)
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}: use {' or '.join(PRECISIONS)}")
         if not self.seeds:
@@ -109,7 +116,12 @@ class RenderRequest:
 
     def for_seed(self, seed: int) -> "RenderRequest":
         """The request for one image of this batch (what goes into that image's provenance)."""
-        return replace(self, seeds=(int(seed),))
+        return replace(self, seeds=(int(seed),), text=self.char_for(list(self.seeds).index(int(seed)))
+                       if self.text and int(seed) in self.seeds else self.text)
+
+    def char_for(self, position: int) -> str | None:
+        """The character the image at ``position`` of the batch writes (None: the seed's own)."""
+        return self.text[position % len(self.text)] if self.text else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (the core of an image's provenance)."""
@@ -134,6 +146,7 @@ class RenderRequest:
             "out_size": self.out_size,
             "max_resolution": self.max_resolution,
             "precision": self.precision,
+            "text": self.text,
         }
 
     @classmethod
@@ -166,6 +179,7 @@ class RenderRequest:
                 out_size=None if d.get("out_size") is None else int(d["out_size"]),
                 max_resolution=None if d.get("max_resolution") is None else int(d["max_resolution"]),
                 precision=str(d.get("precision", "float32")),
+                text=None if d.get("text") is None else str(d["text"]),
             )
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"render settings are malformed: {exc}") from exc

@@ -111,6 +111,11 @@ class TrainConfig:
         diversity_weight: weight of the diversity-sensitive term in G's loss (0 = off; see
             :mod:`batikstudio.training.losses`). Pairs are items ``i`` and ``i + N/2`` of a
             batch with the same class: with ``class_groups`` every pair qualifies.
+        recon_weight: character models (``g_kwargs["layout_res"]``): generated images are drawn
+            with the labels (font and character) of the real batch, and this weight times their
+            reconstruction error against those reals (:func:`~batikstudio.training.losses.recon_error`)
+            joins G's loss; a real glyph is the one right answer for its font and character.
+            0 = off.
         diversity_cap: the image/latent distance ratio above which the term stops pushing
             (mean absolute pixel difference in [-1, 1] units per unit of latent difference).
         mixed_precision: autocast (bf16 when supported, else fp16 + GradScaler) on CUDA.
@@ -167,6 +172,7 @@ class TrainConfig:
     mismatch_weight: float = 0.0
     diversity_weight: float = 0.0
     diversity_cap: float = 0.5
+    recon_weight: float = 0.0
     mixed_precision: bool = True
     cpu_bf16: bool = False
     device: str = "auto"
@@ -206,6 +212,8 @@ class TrainConfig:
             raise ValueError(f"batch must be >= 1, got {self.batch}")
         if not math.isfinite(self.mismatch_weight) or self.mismatch_weight < 0:
             raise ValueError(f"mismatch weight must be finite and >= 0, got {self.mismatch_weight}")
+        if not math.isfinite(self.recon_weight) or self.recon_weight < 0:
+            raise ValueError(f"reconstruction weight must be finite and >= 0, got {self.recon_weight}")
         if self.diversity_weight < 0 or self.diversity_cap <= 0:
             raise ValueError("diversity needs weight >= 0 and cap > 0")
         if any(not math.isfinite(float(w)) or float(w) < 0 for w in self.class_weights.values()):

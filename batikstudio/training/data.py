@@ -103,13 +103,19 @@ class RealSampler:
             generated images) are then drawn with probability proportional to their class's
             weight, instead of uniformly over the data set (a weight of 2 draws a class twice
             as often as its share of the data; 0 never).
+        extra_labels: ``None``, or ``[len(dataset), E]`` float32 features of each image that
+            are appended to its one-hot label (a character model's layouts): labels are then
+            ``[n, c_dim + E]``, and generated images take theirs from drawn data set images.
     """
 
     def __init__(self, dataset: Any, resolution: int, c_dim: int, mirror: bool,
                  generator: torch.Generator, rank: int = 0, world_size: int = 1, class_groups: int = 0,
-                 class_weights: Sequence[float] | None = None) -> None:
+                 class_weights: Sequence[float] | None = None, extra_labels: np.ndarray | None = None) -> None:
         if len(dataset) == 0:
             raise DatasetError("the data set is empty")
+        if extra_labels is not None and (extra_labels.ndim != 2 or len(extra_labels) != len(dataset)):
+            raise ValueError(f"extra labels must be [{len(dataset)}, E], got {extra_labels.shape}")
+        self._extra = None if extra_labels is None else torch.from_numpy(np.asarray(extra_labels, np.float32))
         self.dataset = dataset
         self.resolution = resolution
         self.channels = int(getattr(dataset, "channels", 3))
@@ -169,6 +175,9 @@ class RealSampler:
             return torch.zeros(labels.shape[0], 0)
         return F.one_hot(labels.clamp(0, self.c_dim - 1), self.c_dim).float()
 
+    def _with_extra(self, c: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return c if self._extra is None else torch.cat([c, self._extra[idx]], dim=1)
+
     def next_real(self, n_global: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """This process's part of a global batch: images NCHW [-1, 1] and labels [n, c_dim]."""
         idx = self._indices(n_global)
@@ -182,13 +191,16 @@ class RealSampler:
         if self.mirror:
             x = torch.where(flips[part].view(-1, 1, 1, 1), x.flip(3), x)
         labels = torch.tensor([int(lab) for _, lab in items], dtype=torch.int64)
-        return x.to(device), self._one_hot(labels).to(device)
+        return x.to(device), self._with_extra(self._one_hot(labels), idx[part]).to(device)
 
     def next_fake_labels(self, n_global: int, device: torch.device) -> torch.Tensor:
         """Labels for generated images, drawn from the data set's label distribution."""
         if self.c_dim == 0:
             return torch.zeros(n_global // self.world_size, 0, device=device)
         part = local_slice(n_global, self.rank, self.world_size)
+        if self._extra is not None:  # the labels of drawn images, extra features and all
+            idx = self._indices(n_global)[part]
+            return self._with_extra(self._one_hot(torch.from_numpy(self._labels[idx.numpy()])), idx).to(device)
         if self.class_groups:
             return self._one_hot(self._group_classes(n_global)[part]).to(device)
         idx = self._draw(n_global)
@@ -207,7 +219,8 @@ class RealSampler:
             raise ValueError("wrong labels need at least two classes")
         offsets = torch.randint(1, self.c_dim, (n_global,), generator=self.generator)
         offsets = offsets[local_slice(n_global, self.rank, self.world_size)].to(labels.device)
-        return self._one_hot((labels.argmax(dim=1) + offsets) % self.c_dim)
+        wrong = self._one_hot((labels[:, :self.c_dim].argmax(dim=1) + offsets) % self.c_dim).to(labels.device)
+        return torch.cat([wrong, labels[:, self.c_dim:]], dim=1)
 
     def next_z(self, n_global: int, z_dim: int, device: torch.device) -> torch.Tensor:
         """This process's part of a global batch of latents (standard normal)."""

@@ -90,6 +90,14 @@ class _Run:
         if self.cfg.conditional and self.c_dim == 0:
             raise DatasetError("conditional training needs a data set with class labels")
         self.class_names = tuple(getattr(self.dataset, "class_names", None) or ())[: self.c_dim]
+        layout_res = int(self.cfg.g_kwargs.get("layout_res") or 0)
+        self.layouts = None
+        if layout_res:
+            from batikstudio.training.layouts import data_layouts
+
+            ctx.status(f"reading the character layouts of {len(self.dataset):,} images")
+            self.layouts = data_layouts(self.dataset, layout_res)
+            log.info("character model: %d characters, %d px layouts", len(self.layouts.chars), layout_res)
         if self.cfg.batch % info.world_size:
             raise ValueError(f"batch {self.cfg.batch} is not divisible by {info.world_size} processes")
         self.request = request
@@ -121,6 +129,8 @@ class _Run:
     # -- setup ----------------------------------------------------------------------------
     def _nets(self) -> tuple[StartNets, Any, Any]:
         cfg = self.cfg
+        if self.layouts is not None:  # the table of a character model holds the data's characters
+            cfg = cfg.replace(g_kwargs={**cfg.g_kwargs, "layout_chars": len(self.layouts.chars)})
         per_proc = cfg.batch // self.info.world_size
         torch.manual_seed(cfg.seed)
         if cfg.start == "scratch" or self.request.resume:
@@ -131,6 +141,11 @@ class _Run:
                 nets = build_scratch(g_cfg, d_cfg)
         else:
             nets = load_start(cfg.start, cfg, self.resolution, self.channels, self.c_dim, per_proc)
+        if self.layouts is not None and not self.request.resume:
+            from batikstudio.training.layouts import fill_layout_table
+
+            for net in (nets.G, nets.G_ema):
+                fill_layout_table(net, self.layouts)
         for net in (nets.G, nets.D, nets.G_ema):
             net.to(self.device)
             broadcast_module(net, self.info)
@@ -172,7 +187,8 @@ class _Run:
         shared = torch.Generator().manual_seed(cfg.seed)
         sampler = RealSampler(self.dataset, self.resolution, self.c_dim, cfg.mirror, shared,
                               self.info.rank, self.info.world_size, class_groups=self._class_group_size(),
-                              class_weights=self._class_weights())
+                              class_weights=self._class_weights(),
+                              extra_labels=None if self.layouts is None else self.layouts.image_layouts())
         trainer = Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, self.device, self.info, self.resolution,
                           diffusion_rng=np.random.default_rng(cfg.seed))
         self.start_record = nets.training

@@ -137,3 +137,11 @@ def diversity_ratio(img: torch.Tensor, z: torch.Tensor, labels: torch.Tensor, ca
     d_img = (img[i].float() - img[j].float()).abs().flatten(1).mean(dim=1)
     d_z = (z[i].float() - z[j].float()).abs().mean(dim=1).clamp_min(1e-8)
     return (d_img / d_z).clamp(max=cap)
+
+
+def recon_error(img: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error of images against their targets, plus twice that of their 4x
+    box-downsampled versions (so that the layout of the ink counts beside its edges)."""
+    fine = (img - target).abs().mean()
+    coarse = (F.avg_pool2d(img, 4) - F.avg_pool2d(target, 4)).abs().mean() if img.shape[-1] >= 8 else 0.0
+    return fine + 2.0 * coarse

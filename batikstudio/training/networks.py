@@ -171,6 +171,32 @@ def _maybe_widen(G: torch.nn.Module, G_ema: torch.nn.Module, D: torch.nn.Module 
     return G, G_ema, D
 
 
+def _maybe_add_layout(G: torch.nn.Module, G_ema: torch.nn.Module, cfg: TrainConfig,
+                      name: str) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """Make the nets character models when ``--layout`` asks for one: a layout encoder whose
+    output starts at zero (the nets draw what they drew before) and a table sized for the data
+    (filled by the caller)."""
+    res = int(cfg.g_kwargs.get("layout_res") or 0)
+    chars = int(cfg.g_kwargs.get("layout_chars") or 0)
+    have = (getattr(G_ema.cfg, "layout_res", 0), getattr(G_ema.cfg, "layout_chars", 0))
+    if not res or have == (res, chars):
+        return G, G_ema
+    if cfg.arch != "stylegan2":
+        raise ModelFileError(f"{name}: only StyleGAN2 networks can be character models (--layout)")
+    if have[0] not in (0, res):
+        raise ModelFileError(f"{name} reads {have[0]} px layouts, not {res} px: use --layout {have[0]}")
+    out = []
+    for net in (G, G_ema):
+        grown = type(net)(replace(net.cfg, layout_res=res, layout_chars=chars)).train(net.training)
+        state = {k: v for k, v in net.state_dict().items() if not k.startswith("layout_")}
+        missing, unexpected = grown.load_state_dict(state, strict=False)
+        if unexpected or any(not (k.startswith("layout_") or ".layout_encoder." in k) for k in missing):
+            raise ModelFileError(f"cannot make {name} a character model: unexpected {unexpected}, missing {missing}")
+        out.append(grown)
+    log.info("%s is now a character model: %d px layouts, %d characters", name, res, chars)
+    return out[0], out[1]
+
+
 def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_dim: int,
                batch_per_process: int) -> StartNets:
     """Networks from a native model file or an NVlabs / Diffusion-GAN pickle.
@@ -198,6 +224,7 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
     if G is None:
         G = copy.deepcopy(G_ema)
     G, G_ema, D = _maybe_widen(G, G_ema, D, cfg, p.name)
+    G, G_ema = _maybe_add_layout(G, G_ema, cfg, p.name)
     want_noise = cfg.g_kwargs.get("use_noise")
     if want_noise is False and getattr(g_cfg, "use_noise", False):
         log.info("dropping the noise inputs of %s (--no-noise): every variation must now come from z", p.name)

@@ -72,6 +72,10 @@ class Trainer:
         self.sampler, self.device, self.info = sampler, device, info
         self.resolution = resolution
         self.z_dim = int(G.z_dim)
+        # a character model's labels carry the layout after the one-hot class
+        self.layout_res = int(getattr(G, "layout_res", 0) or 0)
+        if cfg.recon_weight > 0 and not self.layout_res:
+            raise ValueError("the reconstruction term (--recon) needs a character model (--layout)")
         self.r1_gamma = cfg.effective_r1_gamma(resolution)
         self.use_r1 = (cfg.loss == "stylegan2" or cfg.gp == "r1") and self.r1_gamma > 0
         self.use_pl = cfg.pl_weight > 0
@@ -133,9 +137,17 @@ class Trainer:
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
     # -- building blocks ------------------------------------------------------------------
+    def _split(self, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Labels -> (one-hot classes, layouts [N, 1, L, L] or None)."""
+        if not self.layout_res:
+            return c, None
+        L = self.layout_res
+        return c[:, :-L * L], c[:, -L * L:].reshape(-1, 1, L, L)
+
     def run_G(self, z: torch.Tensor, c: torch.Tensor, twice: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Images [N, C, R, R] and ws [N, num_ws, w_dim] with style mixing (``twice``: for a
         pass that is differentiated twice)."""
+        c, layout = self._split(c)
         ws = self.G.mapping(z, c, update_emas=True)
         if self.cfg.style_mixing_prob > 0:
             z2 = self.sampler.next_z(z.shape[0] * self.info.world_size, self.z_dim, self.device)
@@ -143,14 +155,16 @@ class Trainer:
             ws = losses.mix_styles(ws, ws2, self.cfg.style_mixing_prob, self.sampler.generator)
         # With the diversity term on, the pairs it compares share their noise maps: only z can part them.
         noise_mode = "paired" if self.cfg.diversity_weight > 0 else "random"
+        extra = {} if layout is None else {"layout": layout}
         img = self.G.synthesis(ws, noise_mode=noise_mode, fast=self.cfg.fast_path, tileable=self.cfg.tileable,
-                               dtype=self.twice_blocks if twice else self.block_dtype)
+                               dtype=self.twice_blocks if twice else self.block_dtype, **extra)
         return img, ws
 
     def run_D(self, img: torch.Tensor, c: torch.Tensor, twice: bool = False) -> torch.Tensor:
         """Logits [N, 1]: augmentation, then Diffusion-GAN noise (t fed to D), then D
         (``twice``: for a pass that is differentiated twice)."""
         dtype = self.twice_blocks if twice else self.block_dtype
+        c = self._split(c)[0]
         if self.augment is not None:
             img = self.augment(img)
         if self.diffusion is not None:
@@ -226,13 +240,13 @@ class Trainer:
             fake_logits = self.run_D(img, c).float()
         loss_G = losses.g_loss(self.cfg.loss, fake_logits).mean()
         self._record("G", loss_G)
-        loss_G = loss_G + self._diversity_term(img, z, c)
+        loss_G = loss_G + self._diversity_term(img, z, c) + self._recon_term(img, real)
         self._backward(loss_G, self.G, "G", retain=True)
         self._backward(self._d_loss(fake_logits, img, real, c_real), self.D, "D")
         self._step(self.G, self.opt_G, "G")
         self._step(self.D, self.opt_D, "D")
 
-    def _g_main(self, z: torch.Tensor, c: torch.Tensor) -> None:
+    def _g_main(self, z: torch.Tensor, c: torch.Tensor, real: torch.Tensor) -> None:
         set_requires_grad(self.G, True)
         set_requires_grad(self.D, False)
         with self._autocast():
@@ -240,18 +254,27 @@ class Trainer:
             logits = self.run_D(img, c)
             loss = losses.g_loss(self.cfg.loss, logits.float()).mean()
         self._record("G", loss)
-        loss = loss + self._diversity_term(img, z, c)
+        loss = loss + self._diversity_term(img, z, c) + self._recon_term(img, real)
         self._backward_step(loss, self.G, self.opt_G, "G")
 
     def _diversity_term(self, img: torch.Tensor, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor | float:
         """``-weight * mean(diversity ratio)`` over same-class pairs of the batch (0 when off)."""
         if self.cfg.diversity_weight <= 0:
             return 0.0
-        ratio = losses.diversity_ratio(img, z, c, self.cfg.diversity_cap)
+        ratio = losses.diversity_ratio(img, z, self._split(c)[0], self.cfg.diversity_cap)
         if ratio is None:
             return 0.0
         self._record("div", ratio)
         return -self.cfg.diversity_weight * ratio.mean()
+
+    def _recon_term(self, img: torch.Tensor, real: torch.Tensor) -> torch.Tensor | float:
+        """``weight * reconstruction error`` of generated images drawn with the reals' labels
+        (character models: each real glyph is the one right answer for its font and character)."""
+        if self.cfg.recon_weight <= 0:
+            return 0.0
+        err = losses.recon_error(img.float(), real)
+        self._record("recon", err)
+        return self.cfg.recon_weight * err
 
     def _g_pl(self, z: torch.Tensor, c: torch.Tensor) -> None:
         set_requires_grad(self.G, True)
@@ -285,11 +308,12 @@ class Trainer:
         cfg, dev, n = self.cfg, self.device, self.cfg.batch
         real, c_real = self.sampler.next_real(n, dev)
         z = self.sampler.next_z(n, self.z_dim, dev)
-        c_fake = self.sampler.next_fake_labels(n, dev)
+        # with the reconstruction term, generated images are drawn with the reals' labels, pairwise
+        c_fake = c_real if cfg.recon_weight > 0 else self.sampler.next_fake_labels(n, dev)
         if cfg.fast_path:
             self._joint_main(z, c_fake, real, c_real)
         else:  # NVlabs order: G step, then D on a fresh batch from the updated G
-            self._g_main(z, c_fake)
+            self._g_main(z, c_fake, real)
             z_d = self.sampler.next_z(n, self.z_dim, dev)
             set_requires_grad(self.G, False)
             with torch.no_grad(), self._autocast():

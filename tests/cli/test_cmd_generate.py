@@ -135,3 +135,27 @@ def test_a_model_trained_for_seamless_tiles_renders_wrapped_unless_told_otherwis
         assert main(["generate", "--model", str(model), "--seeds", "1", "--class", "0", "--out", str(out), *flag]) == 0
         seen[name] = read_provenance(out / "seed00001.png")["render"]["tileable"]
     assert seen == {"default": True, "off": False, "plain": False, "on": True}
+
+
+def test_generate_text_with_a_character_model(tmp_path, model_file, capsys):
+    from batikstudio.jobs import RecordingContext
+    from batikstudio.training.config import TrainRequest
+    from batikstudio.training.export import export_snapshot
+    from batikstudio.training.loop import train
+    from tests.training.test_layouts import TinyGlyphs, _layout_cfg
+
+    train(TrainRequest(_layout_cfg(total_kimg=0.008), str(tmp_path / "run"), dataset=TinyGlyphs()), RecordingContext())
+    model = export_snapshot(tmp_path / "run", tmp_path / "chars.safetensors")
+    out = tmp_path / "out"
+    assert main(["generate", "--model", str(model), "--class", "1", "--text", "三 一", "--out", str(out)]) == 0
+    files = sorted(out.glob("*.png"))
+    assert [f.name for f in files] == ["seed00000.png", "seed00001.png"]  # one seed per character
+    assert [read_provenance(f)["render"]["text"] for f in files] == ["三", "一"]
+    capsys.readouterr()
+    again = tmp_path / "again.png"
+    assert main(["generate", "--model", str(model), "--from-image", str(files[0]), "-o", str(again)]) == 0
+    assert np.array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(files[0])))
+    assert main(["generate", "--model", str(model), "--class", "0", "--text", "七", "--grid", str(tmp_path / "g.png")]) == 2
+    assert "not 七" in capsys.readouterr().err
+    assert main(["generate", "--model", str(model_file), "--text", "三", "--grid", str(tmp_path / "h.png")]) == 2
+    assert "writes no characters" in capsys.readouterr().err

@@ -94,3 +94,32 @@ def test_motif_dataset_class_names_reach_the_reader(tmp_path):
     dst = tmp_path / "m.zip"
     make_motif_dataset(MotifDatasetRequest(dst=str(dst), count=4, res=16, families=("kawung", "parang")), RecordingContext())
     assert open_dataset(dst).class_names == ("kawung", "parang")
+
+
+def test_characters_of_a_glyph_data_set_round_trip_in_image_order(tmp_path):
+    import json
+    import zipfile
+
+    from batikstudio.errors import DatasetError
+    from batikstudio.io.datasetreader import open_dataset
+    from batikstudio.motifs.dataset import DatasetWriter
+
+    img = np.full((8, 8), 255, np.uint8)
+    with DatasetWriter(tmp_path / "g.zip") as w:
+        for ch, k in (("永", 0), ("永", 1), ("字", 0)):
+            w.add(img, k, ch)
+        with pytest.raises(ValueError, match="every image"):
+            w.add(img, 0)
+        w.finish(["a", "b"])
+    ds = open_dataset(tmp_path / "g.zip")
+    assert ds.characters == "永永字" and list(ds.labels) == [0, 1, 0]
+    with zipfile.ZipFile(tmp_path / "g.zip") as z:
+        meta = json.loads(z.read("dataset.json"))
+        files = {n: z.read(n) for n in z.namelist() if n != "dataset.json"}
+    meta["characters"] = "永字"  # one short
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+        z.writestr("dataset.json", json.dumps(meta))
+    with pytest.raises(DatasetError, match="2 characters for 3 labelled images"):
+        open_dataset(tmp_path / "bad.zip")

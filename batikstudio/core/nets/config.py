@@ -108,6 +108,11 @@ class GeneratorConfig:
         architecture: ``'skip'``, ``'resnet'`` or ``'orig'``.
         resample_filter: 1-D FIR taps for up/downsampling.
         use_noise: per-pixel noise inputs in the synthesis layers.
+        layout_res: 0, or the side of a character layout (a small ink map, e.g. 16) that a
+            character model takes beside w and adds, encoded, to its 4 px .. ``layout_res`` px
+            feature maps (see :mod:`batikstudio.core.nets.layout`); not an NVlabs option.
+        layout_chars: size of the model's own table of layouts (characters it can be asked
+            for by name), 0 = none.
     """
 
     z_dim: int
@@ -127,11 +132,18 @@ class GeneratorConfig:
     architecture: str = "skip"
     resample_filter: tuple[float, ...] = (1, 3, 3, 1)
     use_noise: bool = True
+    layout_res: int = 0
+    layout_chars: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resample_filter", tuple(self.resample_filter))
         _check_common(self)
         _check_positive_int("z_dim", self.z_dim)
+        if self.layout_res and (self.layout_res not in (4, 8, 16, 32) or self.layout_res > self.img_resolution // 2):
+            raise ValueError(f"layout_res must be 0 or one of 4, 8, 16, 32 and at most half the image size "
+                             f"({self.img_resolution} px), got {self.layout_res!r}")
+        if not isinstance(self.layout_chars, int) or self.layout_chars < 0 or (self.layout_chars and not self.layout_res):
+            raise ValueError(f"layout_chars must be >= 0 and needs a layout_res, got {self.layout_chars!r}")
         _check_positive_int("w_dim", self.w_dim)
         _check_positive_int("mapping_layers", self.mapping_layers)
         for name in ("embed_features", "layer_features"):

@@ -15,6 +15,7 @@ import torch
 from batikstudio.core import ops
 from batikstudio.core.nets.config import GeneratorConfig, channels_for
 from batikstudio.core.nets.layers import Conv2dLayer, SynthesisLayer, ToRGBLayer
+from batikstudio.core.nets.layout import LayoutEncoder, seed_char_rows
 from batikstudio.core.nets.mapping import MappingNetwork
 
 __all__ = ["Generator", "SynthesisBlock", "SynthesisNetwork"]
@@ -77,11 +78,13 @@ class SynthesisBlock(torch.nn.Module):
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
                 noise_mode: str = "const", noise_gains: Sequence[float] | None = None, tileable: bool = False,
                 fast: bool = True, fused_modconv: bool | None = None, force_fp32: bool = False,
-                dtype: torch.dtype | None = None):
+                dtype: torch.dtype | None = None, cond: torch.Tensor | None = None):
         """Run the block. ``ws [N, num_conv + num_torgb, w_dim]``; returns ``(x, img)``.
 
         ``img`` is float32 ``[N, img_channels, R, R]`` (or None before the first torgb).
         ``dtype`` overrides the feature-map dtype (e.g. bfloat16 on CPU); None = the default.
+        ``cond``: feature maps added to the block's input (the constant of the first block),
+        e.g. an encoded character layout.
         """
         n = ws.shape[0]
         w_iter = iter(ws.unbind(dim=1))
@@ -92,9 +95,13 @@ class SynthesisBlock(torch.nn.Module):
         kw = dict(noise_mode=noise_mode, fused_modconv=fused_modconv, circular=tileable, fast=fast)
         if self.in_channels == 0:
             x = self.const.to(dtype=dtype).unsqueeze(0).expand(n, -1, -1, -1)
+            if cond is not None:
+                x = x + cond.to(dtype)
             x = self.conv1(x, next(w_iter), noise_gain=gains[0], **kw)
         else:
             x = x.to(dtype=dtype)
+            if cond is not None:
+                x = x + cond.to(dtype)
             if self.architecture == "resnet":
                 y = self.skip(x, gain=math.sqrt(0.5), circular=tileable)
                 x = self.conv0(x, next(w_iter), noise_gain=gains[0], **kw)
@@ -122,8 +129,9 @@ class SynthesisNetwork(torch.nn.Module):
     """
 
     def __init__(self, w_dim: int, img_resolution: int, img_channels: int, channel_base: int = 32768,
-                 channel_max: int = 512, num_fp16_res: int = 0, **block_kwargs) -> None:
+                 channel_max: int = 512, num_fp16_res: int = 0, layout_res: int = 0, **block_kwargs) -> None:
         super().__init__()
+        self.layout_res = layout_res
         self.w_dim = w_dim
         self.img_resolution = img_resolution
         self.img_channels = img_channels
@@ -142,6 +150,8 @@ class SynthesisNetwork(torch.nn.Module):
             self.noise_layer_names += [f"b{res}.conv{i}" for i in ((1,) if res == 4 else (0, 1))]
             setattr(self, f"b{res}", block)
         self.num_conv_layers = len(self.noise_layer_names)
+        if layout_res:
+            self.layout_encoder = LayoutEncoder(layout_res, channel_base, channel_max)
 
     def _noise_gains(self, noise_gain) -> list[float]:
         if noise_gain is None:
@@ -156,7 +166,8 @@ class SynthesisNetwork(torch.nn.Module):
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const", noise_gain=None, tileable: bool = False,
                 fast: bool = True, fused_modconv: bool | None = None, force_fp32: bool = False,
-                dtype: torch.dtype | None = None, max_resolution: int | None = None) -> torch.Tensor:
+                dtype: torch.dtype | None = None, max_resolution: int | None = None,
+                layout: torch.Tensor | None = None) -> torch.Tensor:
         """Render images from W.
 
         Args:
@@ -176,6 +187,8 @@ class SynthesisNetwork(torch.nn.Module):
             max_resolution: stop after the block at this resolution and return the image
                 accumulated so far (a quick low-resolution preview of the same motif). Only
                 the 'skip' architecture has such images; others ignore it.
+            layout: ``[N, 1, L, L]`` character layouts; required by (and only for) a
+                character model (``layout_res`` L > 0), see :meth:`Generator.char_layouts`.
 
         Returns:
             ``[N, img_channels, R, R]`` float32, roughly in [-1, 1] (not clamped); R is
@@ -192,28 +205,44 @@ class SynthesisNetwork(torch.nn.Module):
         if dtype is not None and (not fast or dtype not in (torch.float32, torch.bfloat16, torch.float16)):
             raise ValueError(f"dtype {dtype} needs fast=True and one of float32, bfloat16, float16")
         ws = ws.to(torch.float32)
+        conds = self._layout_features(layout, ws.shape[0])
         # Fast path: once a block's activations outgrow the CPU cache, carry on in smaller
         # sub-batches (views, no copies): oneDNN runs much faster on cache-sized tensors.
-        chunks: list[tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor]] = [(None, None, ws)]
+        # (chunks carry their first row, so that layout features can be sliced to match)
+        chunks: list[tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor, int]] = [(None, None, ws, 0)]
         w_idx = g_idx = 0
         for res in self.block_resolutions:
             block = getattr(self, f"b{res}")
             if fast:
                 chunks = _split_chunks(chunks, _chunk_size(block, res))
+            cond = conds.get(res if res == 4 else res // 2) if conds else None
             new_chunks = []
-            for x, img, cws in chunks:
+            for x, img, cws, row in chunks:
                 cur_ws = cws.narrow(1, w_idx, block.num_conv + block.num_torgb)
                 x, img = block(x, img, cur_ws, noise_mode=noise_mode,
                                noise_gains=gains[g_idx:g_idx + block.num_conv], tileable=tileable, fast=fast,
-                               fused_modconv=fused_modconv, force_fp32=force_fp32, dtype=dtype)
-                new_chunks.append((x, img, cws))
+                               fused_modconv=fused_modconv, force_fp32=force_fp32, dtype=dtype,
+                               cond=None if cond is None else cond[row:row + cws.shape[0]])
+                new_chunks.append((x, img, cws, row))
             chunks = new_chunks
             w_idx += block.num_conv
             g_idx += block.num_conv
             if max_resolution is not None and res >= max_resolution and chunks[0][1] is not None:
                 break
-        imgs = [img for _, img, _ in chunks]
+        imgs = [img for _, img, _, _ in chunks]
         return imgs[0] if len(imgs) == 1 else torch.cat(imgs)
+
+    def _layout_features(self, layout: torch.Tensor | None, n: int) -> dict[int, torch.Tensor] | None:
+        if not self.layout_res:
+            if layout is not None:
+                raise ValueError("this model takes no character layout")
+            return None
+        if layout is None:
+            raise ValueError("this is a character model: it needs the layout of the character to write "
+                             "(Generator.char_layouts, or a request's text)")
+        if layout.shape[0] != n:
+            raise ValueError(f"{layout.shape[0]} layouts for {n} images")
+        return self.layout_encoder(layout)
 
 
 # Activation bytes per sub-batch above which the fast path splits the batch (about L2-L3 sized).
@@ -226,14 +255,14 @@ def _chunk_size(block: SynthesisBlock, res: int) -> int:
 
 def _split_chunks(chunks, size: int):
     out = []
-    for x, img, ws in chunks:
+    for x, img, ws, row in chunks:
         n = ws.shape[0]
         if n <= size:
-            out.append((x, img, ws))
+            out.append((x, img, ws, row))
             continue
         for start in range(0, n, size):
             sl = slice(start, start + size)
-            out.append((None if x is None else x[sl], None if img is None else img[sl], ws[sl]))
+            out.append((None if x is None else x[sl], None if img is None else img[sl], ws[sl], row + start))
     return out
 
 
@@ -257,8 +286,13 @@ class Generator(torch.nn.Module):
             w_dim=cfg.w_dim, img_resolution=cfg.img_resolution, img_channels=cfg.img_channels,
             channel_base=cfg.channel_base, channel_max=cfg.channel_max, num_fp16_res=cfg.num_fp16_res,
             architecture=cfg.architecture, resample_filter=cfg.resample_filter, conv_clamp=cfg.conv_clamp,
-            use_noise=cfg.use_noise)
+            use_noise=cfg.use_noise, layout_res=cfg.layout_res)
         self.num_ws = self.synthesis.num_ws
+        self.layout_res = cfg.layout_res
+        if cfg.layout_chars:
+            # the characters this model can be asked for by name, and their layouts
+            self.register_buffer("layout_codepoints", torch.zeros([cfg.layout_chars], dtype=torch.int64))
+            self.register_buffer("layout_table", torch.zeros([cfg.layout_chars, cfg.layout_res ** 2]))
         self.mapping = MappingNetwork(
             z_dim=cfg.z_dim, c_dim=cfg.c_dim, w_dim=cfg.w_dim, num_ws=self.num_ws, num_layers=cfg.mapping_layers,
             embed_features=cfg.embed_features, layer_features=cfg.layer_features,
@@ -274,3 +308,41 @@ class Generator(torch.nn.Module):
         ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
                           update_emas=update_emas)
         return self.synthesis(ws, noise_mode=noise_mode, **synthesis_kwargs)
+
+    @property
+    def characters(self) -> str:
+        """The characters of the model's layout table, in table order ('' for other models)."""
+        if not self.cfg.layout_chars:
+            return ""
+        return "".join(map(chr, self.layout_codepoints.tolist()))
+
+    def char_layouts(self, text: str) -> torch.Tensor:
+        """Layouts ``[len(text), 1, L, L]`` of the characters of ``text`` from the model's table.
+
+        Raises:
+            ValueError: not a character model, or a character the table does not hold.
+        """
+        if not self.cfg.layout_chars:
+            raise ValueError("this model has no character table")
+        index = {cp: i for i, cp in enumerate(self.layout_codepoints.tolist())}
+        missing = sorted({ch for ch in text if ord(ch) not in index})
+        if missing:
+            raise ValueError(f"this model knows {self.cfg.layout_chars:,} characters; not "
+                             f"{''.join(missing[:20])}{' ...' if len(missing) > 20 else ''}")
+        return self._layout_rows([index[ord(ch)] for ch in text])
+
+    def seed_characters(self, seeds) -> str:
+        """The character each seed writes when no text is given (see :func:`seed_char_rows`)."""
+        cps = self.layout_codepoints.tolist() if self.cfg.layout_chars else []
+        return "".join(chr(cps[r]) for r in seed_char_rows(seeds, len(cps)))
+
+    def seed_layouts(self, seeds) -> torch.Tensor:
+        """Layouts ``[len(seeds), 1, L, L]`` of the characters the seeds write."""
+        if not self.cfg.layout_chars:
+            raise ValueError("this model has no character table")
+        return self._layout_rows(seed_char_rows(seeds, self.cfg.layout_chars))
+
+    def _layout_rows(self, rows: list[int]) -> torch.Tensor:
+        L = self.cfg.layout_res
+        idx = torch.tensor(rows, dtype=torch.int64, device=self.layout_table.device)
+        return self.layout_table[idx].reshape(len(rows), 1, L, L)

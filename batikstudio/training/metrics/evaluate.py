@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from batikstudio.core.latents import seeds_to_z
+from batikstudio.core.nets.layout import layout_kwargs
 from batikstudio.errors import DatasetError
 from batikstudio.jobs import InlineContext, JobContext
 from batikstudio.training.metrics import METRICS, parse_metric_names
@@ -205,7 +206,8 @@ def generator_batches(G: torch.nn.Module, num: int, batch_size: int = 32, seed: 
         z = seeds_to_z(list(seeds), G.z_dim, device)
         c = None if c_all is None else torch.from_numpy(c_all[start : start + len(seeds)]).to(device)
         with torch.no_grad():
-            img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable))
+            img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable),
+                    **layout_kwargs(G, seeds))
         yield (img.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from batikstudio.core.latents import seeds_to_z
+from batikstudio.core.nets.layout import layout_kwargs
 from batikstudio.errors import DatasetError
 
 __all__ = ["spread", "class_indices", "generator_spread", "dataset_spread", "collapse"]
@@ -86,7 +87,8 @@ def generator_spread(G: torch.nn.Module, per_class: int = 32, batch_size: int = 
                 if c_dim:
                     c[:, k] = 1
                 with torch.no_grad():
-                    img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable))
+                    img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable),
+                            **layout_kwargs(G, seeds))
                     out.append(img.float().clamp(-1, 1).cpu())
             values.append(spread(torch.cat(out)))
     finally:

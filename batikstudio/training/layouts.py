@@ -1,0 +1,82 @@
+"""Character layouts of a data set, for training a character model (``--layout``).
+
+Every image of a calligraphy data set names the character it shows (``dataset.json``'s
+``"characters"``, written by ``batikstudio calligraphy-data``). A character's layout is the mean
+ink of all its images (one per font) at ``layout_res`` px, standardised; the generator is shown
+that layout with every image of the character, real or generated, and so learns to write the
+character asked for in the style of the requested class (see :mod:`batikstudio.core.nets.layout`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from batikstudio.core.nets.layout import ink_layouts, standardise_layouts
+from batikstudio.errors import DatasetError
+
+__all__ = ["DataLayouts", "data_layouts", "fill_layout_table"]
+
+
+@dataclass(frozen=True)
+class DataLayouts:
+    """Attributes: ``res`` (layout side), ``chars`` (the table's characters, in order of first
+    appearance), ``table`` ``[len(chars), res ** 2]`` float32, ``image_rows`` ``[N]`` the table
+    row of each image of the data set."""
+
+    res: int
+    chars: str
+    table: np.ndarray
+    image_rows: np.ndarray
+
+    def image_layouts(self) -> np.ndarray:
+        """``[N, res ** 2]``: the layout shown with each image."""
+        return self.table[self.image_rows]
+
+
+def data_layouts(dataset: Any, res: int, batch: int = 512) -> DataLayouts:
+    """Layouts of every character of ``dataset`` (reads all its images once).
+
+    Raises:
+        DatasetError: the data set does not name the character of each image, or its images
+            are smaller than the layout.
+    """
+    chars = getattr(dataset, "characters", None)
+    if not chars:
+        raise DatasetError("a character model (--layout) needs a data set that names the character of each "
+                           "image: make one with `batikstudio calligraphy-data`")
+    if len(chars) != len(dataset):
+        raise DatasetError(f"the data set names {len(chars)} characters for {len(dataset)} images")
+    if int(dataset.resolution) < res or int(dataset.resolution) % res:
+        raise DatasetError(f"{dataset.resolution} px images cannot give {res} px layouts")
+    order: dict[str, int] = {}
+    for ch in chars:
+        order.setdefault(ch, len(order))
+    rows = np.fromiter((order[ch] for ch in chars), dtype=np.int64, count=len(chars))
+    sums = np.zeros((len(order), res * res), np.float64)
+    for start in range(0, len(dataset), batch):
+        idx = np.arange(start, min(start + batch, len(dataset)))
+        images = np.stack([np.asarray(dataset[int(i)][0]) for i in idx])  # NHWC (or NHW) uint8
+        images = images[..., None] if images.ndim == 3 else images
+        np.add.at(sums, rows[idx], ink_layouts(images.transpose(0, 3, 1, 2), res))
+    counts = np.bincount(rows, minlength=len(order)).astype(np.float64)
+    table = standardise_layouts(sums / counts[:, None])
+    return DataLayouts(res=res, chars="".join(order), table=table, image_rows=rows)
+
+
+def fill_layout_table(G: torch.nn.Module, layouts: DataLayouts) -> None:
+    """Write the data's characters and layouts into a character model's table (in place).
+
+    Raises:
+        ValueError: the model's table has another size or layout resolution.
+    """
+    cfg = G.cfg
+    if (cfg.layout_res, cfg.layout_chars) != (layouts.res, len(layouts.chars)):
+        raise ValueError(f"the model's table is {cfg.layout_chars} characters at {cfg.layout_res} px; the data "
+                         f"has {len(layouts.chars)} at {layouts.res} px")
+    with torch.no_grad():
+        G.layout_codepoints.copy_(torch.tensor([ord(ch) for ch in layouts.chars], dtype=torch.int64))
+        G.layout_table.copy_(torch.from_numpy(layouts.table))

@@ -1,0 +1,136 @@
+"""Training a character model: layouts from the data, labels that carry them, the
+reconstruction term, growing a model into one, and rendering what it learned."""
+
+import numpy as np
+import pytest
+import torch
+
+from batikstudio.errors import BatikError, DatasetError
+from batikstudio.io import models
+from batikstudio.jobs import RecordingContext
+from batikstudio.render.engine import render
+from batikstudio.render.request import RenderRequest
+from batikstudio.training.config import TrainRequest
+from batikstudio.training.data import RealSampler
+from batikstudio.training.export import export_snapshot
+from batikstudio.training.layouts import data_layouts
+from batikstudio.training.loop import train
+from batikstudio.training.networks import load_start
+from batikstudio.training.runfolder import load_snapshot
+
+from .conftest import TINY_G, TinyDataset, tiny_config
+
+CHARS = "一二三四五六"
+LAYOUT_G = {**TINY_G, "use_noise": False, "layout_res": 4}
+
+
+class TinyGlyphs(TinyDataset):
+    """Two 'fonts' (classes) x six characters, grey 8 px images: each character's ink sits in
+    its own place, so that its layout is distinct."""
+
+    def __init__(self, res: int = 8):
+        super().__init__(n=12, res=res, channels=1, k=2)
+        self.characters = "".join(ch for ch in CHARS for _ in range(2))
+        self.imgs[:] = 255
+        for i in range(len(self.imgs)):
+            j = i // 2
+            self.imgs[i, (j // 3) * 4:(j // 3) * 4 + 4, (j % 3) * 2:(j % 3) * 2 + 3] = 40 * (i % 2)
+
+
+def test_data_layouts_average_each_characters_images():
+    ds = TinyGlyphs()
+    lay = data_layouts(ds, 4)
+    assert lay.chars == CHARS and lay.table.shape == (6, 16)
+    assert list(lay.image_rows) == [i // 2 for i in range(12)]
+    assert np.allclose(lay.table.mean(axis=1), 0, atol=1e-6)
+    assert len({row.tobytes() for row in lay.table}) == 6
+    assert lay.image_layouts().shape == (12, 16)
+    plain = TinyDataset()
+    with pytest.raises(DatasetError, match="names the character"):
+        data_layouts(plain, 4)
+
+
+def test_sampler_labels_carry_the_layouts_and_wrong_labels_keep_them():
+    ds = TinyGlyphs()
+    lay = data_layouts(ds, 4)
+    sampler = RealSampler(ds, 8, 2, False, torch.Generator().manual_seed(0), extra_labels=lay.image_layouts())
+    x, c = sampler.next_real(8, torch.device("cpu"))
+    assert c.shape == (8, 2 + 16)
+    assert torch.all(c[:, :2].sum(dim=1) == 1)
+    rows = [int(np.flatnonzero((lay.table == r.numpy()).all(axis=1))[0]) for r in c[:, 2:]]
+    assert all(0 <= r < 6 for r in rows)
+    wrong = sampler.next_wrong_labels(c, 8)
+    assert torch.equal(wrong[:, 2:], c[:, 2:]) and not torch.equal(wrong[:, :2], c[:, :2])
+    assert sampler.next_fake_labels(8, torch.device("cpu")).shape == (8, 18)
+    with pytest.raises(ValueError, match="extra labels"):
+        RealSampler(ds, 8, 2, False, torch.Generator(), extra_labels=np.zeros((3, 16), np.float32))
+
+
+def _layout_cfg(**changes):
+    base = dict(conditional=True, g_kwargs=LAYOUT_G, recon_weight=1.0, total_kimg=0.024, batch=4)
+    base.update(changes)
+    return tiny_config(**base)
+
+
+def test_a_character_model_trains_with_the_reconstruction_term_and_writes_asked_characters(tmp_path):
+    ctx = RecordingContext()
+    res = train(TrainRequest(_layout_cfg(), str(tmp_path / "run"), dataset=TinyGlyphs()), ctx)
+    tensors, meta = load_snapshot(res.snapshot)
+    assert meta["G_config"]["layout_res"] == 4 and meta["G_config"]["layout_chars"] == 6
+    ticks = [p for p in ctx.partials if hasattr(p, "losses")]
+    assert all(np.isfinite(t.losses["recon"]) for t in ticks)
+    path = export_snapshot(tmp_path / "run", tmp_path / "m.safetensors", half=True)
+    model = models.open_model(path)
+    assert model.G_ema.characters == CHARS
+    req = RenderRequest(seeds=(0, 1, 2), class_index=1, text="三一")
+    out = render(model, req).images
+    assert out.shape == (3, 8, 8, 1)
+    assert req.for_seed(1).text == "一" and req.for_seed(2).text == "三"
+    for i, seed in enumerate(req.seeds):  # each image is its provenance's one-seed request
+        assert np.array_equal(out[i], render(model, req.for_seed(seed)).images[0])
+    with pytest.raises(ValueError, match="not 七"):
+        render(model, RenderRequest(seeds=(0,), class_index=0, text="七"))
+
+
+def test_the_reconstruction_term_pulls_generated_glyphs_towards_their_reals(tmp_path):
+    def error(recon):
+        torch.manual_seed(0)
+        res = train(TrainRequest(_layout_cfg(recon_weight=recon, total_kimg=0.24, kimg_per_tick=0.24, lr=0.01),
+                                 str(tmp_path / f"r{recon}"), dataset=TinyGlyphs()), RecordingContext())
+        model = models.open_model(export_snapshot(res.run_dir, tmp_path / f"r{recon}.safetensors"))
+        ds = TinyGlyphs()
+        req = RenderRequest(seeds=tuple(range(12)), text="".join(ds.characters))
+        errs = []
+        for k in (0, 1):
+            imgs = render(model, RenderRequest(seeds=req.seeds, class_index=k, text=req.text)).images[..., 0]
+            errs += [np.abs(imgs[i].astype(float) - ds.imgs[i, ..., 0]).mean() for i in range(k, 12, 2)]
+        return float(np.mean(errs))
+
+    assert error(20.0) < 0.7 * error(0.0)
+
+
+def test_recon_and_layout_options_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="needs a character model"):
+        train(TrainRequest(_layout_cfg(g_kwargs=TINY_G), str(tmp_path / "a"), dataset=TinyGlyphs()),
+              RecordingContext())
+    with pytest.raises(DatasetError, match="names the character"):
+        train(TrainRequest(_layout_cfg(), str(tmp_path / "b"), dataset=TinyDataset(k=2)), RecordingContext())
+
+
+def test_fine_tuning_a_model_into_a_character_model_keeps_what_it_draws(tmp_path):
+    base = tiny_config(conditional=True, g_kwargs={**TINY_G, "use_noise": False})
+    train(TrainRequest(base, str(tmp_path / "base"), dataset=TinyGlyphs()), RecordingContext())
+    path = export_snapshot(tmp_path / "base", tmp_path / "m.safetensors")
+    before = models.open_model(path).G_ema
+    cfg = _layout_cfg(start=str(path), g_kwargs={**LAYOUT_G, "layout_chars": 6})
+    nets = load_start(str(path), cfg, 8, 1, 2, 4)
+    assert nets.G.cfg.layout_res == 4 and nets.G_ema.cfg.layout_chars == 6
+    z, c = torch.randn(3, 16), torch.eye(2)[[0, 1, 1]]
+    with torch.no_grad():
+        assert torch.equal(before(z, c), nets.G_ema(z, c, layout=torch.randn(3, 1, 4, 4)))
+    res = train(TrainRequest(cfg.replace(total_kimg=0.008, g_kwargs=LAYOUT_G), str(tmp_path / "ft"),
+                             dataset=TinyGlyphs()), RecordingContext())
+    assert res.kimg == pytest.approx(0.008)
+    with pytest.raises(BatikError, match="reads 4 px layouts, not 2 px"):
+        load_start(str(export_snapshot(tmp_path / "ft", tmp_path / "c.safetensors")),
+                   cfg.replace(g_kwargs={**LAYOUT_G, "layout_res": 2, "layout_chars": 6}), 8, 1, 2, 4)
