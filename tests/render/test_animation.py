@@ -174,3 +174,23 @@ def test_export_mp4_and_cancel_leaves_nothing(model, tmp_path):
     with pytest.raises(ExportError, match="provenance"):
         read_animation_provenance(tmp_path / "a.avi")
 
+
+
+def test_a_character_model_morphs_from_one_keys_character_into_the_next():
+    torch.manual_seed(5)
+    cfg = GeneratorConfig(z_dim=16, c_dim=2, w_dim=16, img_resolution=16, img_channels=1, mapping_layers=2,
+                          channel_base=256, channel_max=16, use_noise=False, layout_res=8, layout_chars=2)
+    G = Generator(cfg).eval()
+    with torch.no_grad():
+        G.layout_codepoints.copy_(torch.tensor([ord("永"), ord("字")]))
+        G.layout_table.copy_(torch.randn(2, 64))
+        for p in G.synthesis.layout_encoder.parameters():
+            p.normal_()
+    m = FakeModel(G)
+    seeds = [s for s in range(50) if G.seed_characters([s]) == "永"][:1] + \
+        [s for s in range(50) if G.seed_characters([s]) == "字"][:1]
+    keys = [MotifState(seed=s, class_index=0, psi=1.0) for s in seeds]
+    frames = list(interpolation_frames(m, keys, 4, loop=False))
+    stills = [render(m, k.request()).images[0] for k in keys]
+    assert np.array_equal(frames[0], stills[0]) and np.array_equal(frames[-1], stills[1])
+    assert not np.array_equal(frames[2], frames[0]) and not np.array_equal(frames[2], frames[-1])
