@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+    QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
     QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget,
 )
 
@@ -118,6 +118,9 @@ class MotifView(QWidget):
         self.seed.valueChanged.connect(self._on_seed)
         self.class_box = QComboBox()
         self.class_box.currentIndexChanged.connect(self._on_class)
+        self.char_edit = QLineEdit()
+        self.char_edit.setMaxLength(1)
+        self.char_edit.editingFinished.connect(self._on_char)
         self.psi = _slider(-100, 200, 70)
         self.psi_label = QLabel("0.70")
         self.psi.valueChanged.connect(self._on_psi)
@@ -142,6 +145,7 @@ class MotifView(QWidget):
         psi_row.addWidget(self.psi_label)
         form.addRow("Seed", self.seed)
         form.addRow("Class", self.class_box)
+        form.addRow("Character", self.char_edit)
         form.addRow("Truncation ψ", psi_row)
         form.addRow(self.psi_class)
         form.addRow("Cutoff", self.cutoff)
@@ -204,6 +208,19 @@ class MotifView(QWidget):
     def _on_class(self, i: int) -> None:
         if self.model_obj is not None and self.model_obj.G_ema.c_dim and i >= 0:
             self._edit(replace(self.vm.state, class_index=i), "class")
+
+    @Slot()
+    def _on_char(self) -> None:
+        G = None if self.model_obj is None else self.model_obj.G_ema
+        known = getattr(G, "characters", "") if G is not None else ""
+        ch = self.char_edit.text().strip() or None
+        if ch is not None and ch not in known:
+            self.char_edit.setToolTip(f"This model does not know {ch}: it writes the {len(known):,} characters "
+                                      "it was trained on.")
+            self.char_edit.setText(self.vm.state.text or "")
+            return
+        if ch != self.vm.state.text:
+            self._edit(replace(self.vm.state, text=ch), "character")
 
     @Slot(int)
     def _on_psi(self, v: int) -> None:
@@ -271,6 +288,11 @@ class MotifView(QWidget):
         self.class_box.setEnabled(bool(G.c_dim))
         self.psi_class.setEnabled(bool(G.c_dim) and getattr(G.mapping, "class_centres", True))
         self.class_box.blockSignals(False)
+        chars = getattr(G, "characters", "")
+        self.char_edit.setEnabled(bool(chars))
+        self.char_edit.setToolTip(f"The character to write (one of the {len(chars):,} the model knows); empty: the "
+                                  "seed's own." if chars else "Only calligraphy models with a character table "
+                                  "write a character you choose.")
         self.cutoff.setMaximum(G.num_ws)
         has_noise = bool(getattr(getattr(G, "cfg", None), "use_noise", False))
         for control in (self.noise_mode, self.noise_gain):
@@ -308,7 +330,11 @@ class MotifView(QWidget):
                 widget.setValue(value)
                 widget.blockSignals(False)
         self.psi_label.setText(f"{st.psi:.2f}")
+        G = None if self.model_obj is None else self.model_obj.G_ema
+        own = G.seed_characters([st.seed]) if getattr(G, "characters", "") else ""
+        self.char_edit.setPlaceholderText(own)
         for widget, setter, value in [
+            (self.char_edit, self.char_edit.setText, st.text or ""),
             (self.noise_mode, self.noise_mode.setCurrentText, st.noise_mode),
             (self.tileable, self.tileable.setChecked, st.tileable),
             (self.psi_class, self.psi_class.setChecked, st.psi_centre == "class"),

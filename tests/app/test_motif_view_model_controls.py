@@ -70,3 +70,37 @@ def test_a_model_trained_for_seamless_tiles_opens_with_wrap_rendering(qtbot, tmp
     grid.set_model(open_model(plain))
     assert not grid.template.tileable
     qtbot.waitUntil(grid.shutdown, timeout=20000)
+
+
+def test_the_character_field_follows_a_character_model_and_edits_the_state(qtbot, tmp_path):
+    import torch
+
+    from batikstudio.io.modelfile import ModelFile, read_model_file, save_model_file
+
+    cfg = GeneratorConfig(z_dim=16, c_dim=2, w_dim=16, img_resolution=16, img_channels=1, mapping_layers=2,
+                          channel_base=256, channel_max=16, use_noise=False, layout_res=8, layout_chars=3)
+    raw = tmp_path / "raw.safetensors"
+    new_random_model(cfg, seed=1, path=raw)
+    stored = read_model_file(raw)
+    tensors = dict(stored.tensors)
+    for key in [k for k in tensors if k.endswith("layout_codepoints")]:
+        tensors[key] = torch.tensor([ord(c) for c in "永字八"])
+    path = tmp_path / "chars.safetensors"
+    save_model_file(path, ModelFile(tensors, stored.meta))
+    vm = MotifViewModel()
+    view = MotifView(vm)
+    qtbot.addWidget(view)
+    view.set_model(_model(tmp_path, use_noise=False))
+    assert not view.char_edit.isEnabled() and "calligraphy" in view.char_edit.toolTip()
+    view.set_model(open_model(path))
+    assert view.char_edit.isEnabled()
+    assert view.char_edit.placeholderText() == open_model(path).G_ema.seed_characters([vm.state.seed])
+    view.char_edit.setText("字")
+    view.char_edit.editingFinished.emit()
+    assert vm.state.text == "字" and vm.state.request().text == "字"
+    view.char_edit.setText("龍")  # not in the table: refused, the field shows the state again
+    view.char_edit.editingFinished.emit()
+    assert vm.state.text == "字" and view.char_edit.text() == "字" and "does not know 龍" in view.char_edit.toolTip()
+    vm.undo_stack.undo()
+    assert vm.state.text is None and view.char_edit.text() == ""
+    qtbot.waitUntil(view.shutdown, timeout=20000)
