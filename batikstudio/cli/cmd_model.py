@@ -86,6 +86,9 @@ def run_info(args: argparse.Namespace) -> int:
         f"{g.get('img_channels')} channel(s), z_dim {g.get('z_dim')}, w_dim {g.get('w_dim')}",
         f"classes:      {', '.join(meta.class_labels) if meta.class_labels else 'none'}",
     ]
+    if g.get("layout_res"):
+        lines.append(f"characters:   {g.get('layout_chars', 0):,} (a character model: --text writes them; "
+                     f"{g['layout_res']} px layouts)")
     for net in model.nets:
         count = sum(t.numel() for t in model.state_dict(net).values())
         lines.append(f"net {net + ':':<9} {describe_size(count)} parameters")
