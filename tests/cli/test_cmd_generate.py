@@ -155,7 +155,8 @@ def test_generate_text_with_a_character_model(tmp_path, model_file, capsys):
     again = tmp_path / "again.png"
     assert main(["generate", "--model", str(model), "--from-image", str(files[0]), "-o", str(again)]) == 0
     assert np.array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(files[0])))
-    assert main(["generate", "--model", str(model), "--class", "0", "--text", "七", "--grid", str(tmp_path / "g.png")]) == 2
+    grid = str(tmp_path / "g.png")
+    assert main(["generate", "--model", str(model), "--class", "0", "--text", "七", "--grid", grid]) == 2
     assert "not 七" in capsys.readouterr().err
     assert main(["generate", "--model", str(model_file), "--text", "三", "--grid", str(tmp_path / "h.png")]) == 2
     assert "writes no characters" in capsys.readouterr().err

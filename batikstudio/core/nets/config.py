@@ -142,7 +142,8 @@ class GeneratorConfig:
         if self.layout_res and (self.layout_res not in (4, 8, 16, 32) or self.layout_res > self.img_resolution // 2):
             raise ValueError(f"layout_res must be 0 or one of 4, 8, 16, 32 and at most half the image size "
                              f"({self.img_resolution} px), got {self.layout_res!r}")
-        if not isinstance(self.layout_chars, int) or self.layout_chars < 0 or (self.layout_chars and not self.layout_res):
+        bad_chars = not isinstance(self.layout_chars, int) or self.layout_chars < 0
+        if bad_chars or (self.layout_chars and not self.layout_res):
             raise ValueError(f"layout_chars must be >= 0 and needs a layout_res, got {self.layout_chars!r}")
         _check_positive_int("w_dim", self.w_dim)
         _check_positive_int("mapping_layers", self.mapping_layers)
