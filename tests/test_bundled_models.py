@@ -50,3 +50,18 @@ def test_the_default_model_varies_with_the_seed_not_only_the_class():
 
     name = (BUNDLED_MODELS / "default.txt").read_text(encoding="utf-8").strip()
     assert generator_spread(open_model(BUNDLED_MODELS / name).G_ema, per_class=16) > 0.25
+
+
+def test_the_calligraphy_model_writes_the_characters_it_is_asked_for():
+    """The bundled calligraphy model is a character model: it knows the 6,763 GB2312 characters,
+    writes the one asked for (different characters, different glyphs; the same character in two
+    fonts, two glyphs of one layout), and refuses one it does not know."""
+    model = open_model(BUNDLED_MODELS / "calligraphy-kai-64.safetensors")
+    G = model.G_ema
+    assert len(G.characters) == 6763 and "永" in G.characters
+    a, b = (render(model, RenderRequest(seeds=(0, 0), class_index=k, text="永三")).images[..., 0].astype(float)
+            for k in (0, 3))
+    assert np.abs(a[0] - a[1]).mean() > 20  # two characters
+    assert 0 < np.abs(a[0] - b[0]).mean() < np.abs(a[0] - a[1]).mean()  # one character, two fonts
+    with pytest.raises(ValueError, match="not A"):
+        render(model, RenderRequest(seeds=(0,), class_index=0, text="A"))
