@@ -77,7 +77,7 @@ class _Run:
         self.ctx, self.device, self.info = ctx, device, info
         self.folder = RunFolder(request.run_dir)
         self._rewrite_config = False
-        self.cfg = self._config(request)
+        self.cfg = self._start_layout(self._config(request), request.resume)
         self.metrics = dict(request.metrics)
         self.dataset = request.dataset
         if self.dataset is None:
@@ -101,6 +101,22 @@ class _Run:
         if self.cfg.batch % info.world_size:
             raise ValueError(f"batch {self.cfg.batch} is not divisible by {info.world_size} processes")
         self.request = request
+
+    @staticmethod
+    def _start_layout(cfg: TrainConfig, resume: bool) -> TrainConfig:
+        """Fine-tuning a character model keeps it one: its layout size unless --layout says otherwise."""
+        if resume or cfg.start == "scratch" or cfg.g_kwargs.get("layout_res") or cfg.arch != "stylegan2":
+            return cfg
+        from batikstudio.io.modelfile import read_model_meta
+
+        try:
+            res = int((read_model_meta(cfg.start).G_config or {}).get("layout_res") or 0)
+        except BatikError:
+            return cfg  # not a native file (an NVlabs pickle): load_start reads and checks it
+        if not res:
+            return cfg
+        log.info("%s is a character model: training it as one (%d px layouts)", Path(cfg.start).name, res)
+        return cfg.replace(g_kwargs={**cfg.g_kwargs, "layout_res": res})
 
     def _config(self, request: TrainRequest) -> TrainConfig:
         if not request.resume:

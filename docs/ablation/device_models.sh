@@ -58,6 +58,6 @@ if [ "$MIN_K" != 0 ]; then
     --font "$SRC/wenkai-light.ttf" --font "$SRC/twkai.ttf" ${LIMIT:+--limit "$LIMIT"} -o "$WORK/kai64.zip"
   stamp "kai data"
   train kai-wide "$WORK/kai64.zip" "$SRC/calligraphy-kai-64.safetensors" "$MIN_K" \
-    --diversity 0 --no-noise --r1-gamma 5
+    --diversity 0 --no-noise --r1-gamma 5 --layout 16 --recon 10  # a character model since stage 6
 fi
 ls -l "$OUT" | tee -a "$LOG"

@@ -134,3 +134,14 @@ def test_fine_tuning_a_model_into_a_character_model_keeps_what_it_draws(tmp_path
     with pytest.raises(BatikError, match="reads 4 px layouts, not 2 px"):
         load_start(str(export_snapshot(tmp_path / "ft", tmp_path / "c.safetensors")),
                    cfg.replace(g_kwargs={**LAYOUT_G, "layout_res": 2, "layout_chars": 6}), 8, 1, 2, 4)
+
+
+def test_fine_tuning_a_character_model_keeps_it_one_without_the_option(tmp_path):
+    train(TrainRequest(_layout_cfg(total_kimg=0.008), str(tmp_path / "run"), dataset=TinyGlyphs()), RecordingContext())
+    path = export_snapshot(tmp_path / "run", tmp_path / "chars.safetensors")
+    ft = tiny_config(conditional=True, start=str(path), total_kimg=0.004, g_kwargs={**TINY_G, "use_noise": False})
+    res = train(TrainRequest(ft, str(tmp_path / "ft"), dataset=TinyGlyphs()), RecordingContext())
+    _, meta = load_snapshot(res.snapshot)
+    assert meta["G_config"]["layout_res"] == 4 and meta["G_config"]["layout_chars"] == 6
+    with pytest.raises(DatasetError, match="names the character"):
+        train(TrainRequest(ft, str(tmp_path / "ft2"), dataset=TinyDataset(k=2, channels=1)), RecordingContext())
