@@ -331,7 +331,7 @@ class MotifView(QWidget):
                 widget.blockSignals(False)
         self.psi_label.setText(f"{st.psi:.2f}")
         G = None if self.model_obj is None else self.model_obj.G_ema
-        own = G.seed_characters([st.seed]) if getattr(G, "characters", "") else ""
+        own = G.seed_characters([st.seed]) if getattr(getattr(G, "cfg", None), "layout_chars", 0) else ""
         self.char_edit.setPlaceholderText(own)
         for widget, setter, value in [
             (self.char_edit, self.char_edit.setText, st.text or ""),

@@ -34,7 +34,7 @@ from batikstudio.errors import ExportError
 from batikstudio.imaging.animation import write_animation
 from batikstudio.io.atomic import atomic_write_text
 from batikstudio.jobs import JobContext
-from batikstudio.render.engine import char_layouts, compute_ws, to_uint8, ws_from_z
+from batikstudio.render.engine import compute_ws, request_layouts, to_uint8, ws_from_z
 from batikstudio.render.motif import MotifState
 from batikstudio.render.request import RenderRequest
 
@@ -97,7 +97,7 @@ def _synthesize(G: torch.nn.Module, ws: torch.Tensor, a: RenderRequest, b: Rende
     if isinstance(a.noise_gain, float) and isinstance(b.noise_gain, float) and a.noise_mode == b.noise_mode:
         gain = a.noise_gain + (b.noise_gain - a.noise_gain) * t
     kwargs = dict(noise_mode=near.noise_mode, noise_gain=gain, tileable=near.tileable)
-    la, lb = char_layouts(G, a, a.seeds[:1]), char_layouts(G, b, b.seeds[:1])
+    la, lb = request_layouts(G, a, a.seeds[:1]), request_layouts(G, b, b.seeds[:1])
     if la:  # a character model morphs from one key's character into the next one's
         kwargs["layout"] = torch.lerp(la["layout"], lb["layout"], float(t)).expand(ws.shape[0], -1, -1, -1)
     if near.noise_mode != "random":

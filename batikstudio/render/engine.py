@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from batikstudio.core import latents
 from batikstudio.core.directions import LatentDirections, apply_directions
+from batikstudio.core.nets.layout import layout_kwargs
 from batikstudio.imaging.grid import image_grid as render_grid_image  # noqa: F401 - re-exported
 from batikstudio.render.request import RenderRequest, RenderResult
 
@@ -71,7 +72,7 @@ def ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor, direction
     return ws
 
 
-def char_layouts(G: torch.nn.Module, req: RenderRequest, seeds, start: int = 0) -> dict:
+def request_layouts(G: torch.nn.Module, req: RenderRequest, seeds, start: int = 0) -> dict:
     """``{"layout": ...}`` for a character model (the request's text, else each seed's own
     character), ``{}`` for other models; ``start`` is the position of ``seeds[0]`` in the batch.
 
@@ -85,12 +86,12 @@ def char_layouts(G: torch.nn.Module, req: RenderRequest, seeds, start: int = 0) 
         return {}
     if req.text:
         return {"layout": G.char_layouts("".join(req.char_for(start + k) for k in range(len(seeds))))}
-    return {"layout": G.seed_layouts(list(seeds))}
+    return layout_kwargs(G, seeds)
 
 
 def _synthesize(G, ws: torch.Tensor, req: RenderRequest, seeds, start: int = 0) -> torch.Tensor:
     kwargs = dict(noise_mode=req.noise_mode, noise_gain=req.noise_gain, tileable=req.tileable)
-    kwargs.update(char_layouts(G, req, seeds, start))
+    kwargs.update(request_layouts(G, req, seeds, start))
     if req.max_resolution is not None:
         kwargs["max_resolution"] = req.max_resolution
     if req.precision == "bfloat16":

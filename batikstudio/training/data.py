@@ -175,6 +175,11 @@ class RealSampler:
             return torch.zeros(labels.shape[0], 0)
         return F.one_hot(labels.clamp(0, self.c_dim - 1), self.c_dim).float()
 
+    @property
+    def extra_dim(self) -> int:
+        """Width of the extra features appended to every label (0 without)."""
+        return 0 if self._extra is None else int(self._extra.shape[1])
+
     def _with_extra(self, c: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         return c if self._extra is None else torch.cat([c, self._extra[idx]], dim=1)
 
@@ -195,12 +200,13 @@ class RealSampler:
 
     def next_fake_labels(self, n_global: int, device: torch.device) -> torch.Tensor:
         """Labels for generated images, drawn from the data set's label distribution."""
-        if self.c_dim == 0:
-            return torch.zeros(n_global // self.world_size, 0, device=device)
         part = local_slice(n_global, self.rank, self.world_size)
         if self._extra is not None:  # the labels of drawn images, extra features and all
             idx = self._indices(n_global)[part]
-            return self._with_extra(self._one_hot(torch.from_numpy(self._labels[idx.numpy()])), idx).to(device)
+            classes = self._one_hot(torch.from_numpy(self._labels[idx.numpy()]) if self.c_dim else idx)
+            return self._with_extra(classes, idx).to(device)
+        if self.c_dim == 0:
+            return torch.zeros(n_global // self.world_size, 0, device=device)
         if self.class_groups:
             return self._one_hot(self._group_classes(n_global)[part]).to(device)
         idx = self._draw(n_global)

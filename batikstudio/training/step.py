@@ -76,7 +76,7 @@ class Trainer:
         self.layout_res = int(getattr(G, "layout_res", 0) or 0)
         if cfg.recon_weight > 0 and not self.layout_res:
             raise ValueError("the reconstruction term (--recon) needs a character model (--layout)")
-        if self.layout_res and getattr(sampler, "_extra", None) is None:
+        if self.layout_res and sampler.extra_dim != self.layout_res ** 2:
             raise ValueError("a character model trains on labels that carry layouts (a data set that names "
                              "each glyph's character, with --layout)")
         self.r1_gamma = cfg.effective_r1_gamma(resolution)

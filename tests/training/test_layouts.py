@@ -62,6 +62,9 @@ def test_sampler_labels_carry_the_layouts_and_wrong_labels_keep_them():
     wrong = sampler.next_wrong_labels(c, 8)
     assert torch.equal(wrong[:, 2:], c[:, 2:]) and not torch.equal(wrong[:, :2], c[:, :2])
     assert sampler.next_fake_labels(8, torch.device("cpu")).shape == (8, 18)
+    assert sampler.extra_dim == 16
+    one_font = RealSampler(ds, 8, 0, False, torch.Generator().manual_seed(0), extra_labels=lay.image_layouts())
+    assert one_font.next_fake_labels(8, torch.device("cpu")).shape == (8, 16)  # unconditional: layouts only
     with pytest.raises(ValueError, match="extra labels"):
         RealSampler(ds, 8, 2, False, torch.Generator(), extra_labels=np.zeros((3, 16), np.float32))
 
