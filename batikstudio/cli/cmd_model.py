@@ -86,7 +86,10 @@ def run_info(args: argparse.Namespace) -> int:
         f"{g.get('img_channels')} channel(s), z_dim {g.get('z_dim')}, w_dim {g.get('w_dim')}",
         f"classes:      {', '.join(meta.class_labels) if meta.class_labels else 'none'}",
     ]
-    if g.get("layout_res"):
+    if g.get("layout_res") and g.get("layout_by_class"):
+        lines.append(f"layouts:      {g.get('layout_chars', 0):,} motif layouts by class (a structure model: a seed "
+                     f"draws one of its class's arrangements; {g['layout_res']} px)")
+    elif g.get("layout_res"):
         lines.append(f"characters:   {g.get('layout_chars', 0):,} (a character model: --text writes them; "
                      f"{g['layout_res']} px layouts)")
     for net in model.nets:

@@ -113,6 +113,10 @@ def register(subparsers: Any) -> None:
                         "ink at L x L px, e.g. 16) beside the class; needs a data set that names each image's "
                         "character (batikstudio calligraphy-data); with --start-from a model without one, "
                         "adds it (the model first draws what it drew before)")
+    n.add_argument("--layout-source", choices=("chars", "images"),
+                   help="with --layout: 'chars' (default) a character model; 'images' a structure model, "
+                        "told each motif's own layout (its darkness at L x L px) and keeping the layouts "
+                        "of the data with their classes, so that a seed draws one of its class's arrangements")
     n.add_argument("--ngf", type=int, help="dcgan: generator feature maps at half the resolution")
     n.add_argument("--ndf", type=int, help="dcgan: discriminator feature maps at half the resolution")
     n.add_argument("--no-noise", action="store_true",
@@ -161,6 +165,10 @@ def _g_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     names = {"z_dim": args.z_dim, "w_dim": args.w_dim, "mapping_layers": args.map,
              "mapping_lr_multiplier": args.mapping_lr, "channel_base": args.cbase, "channel_max": args.cmax,
              "ngf": args.ngf, "use_noise": _use_noise(args), "layout_res": args.layout}
+    if args.layout_source and not args.layout:
+        raise BatikError("--layout-source needs --layout L")
+    if args.layout_source == "images":
+        names["layout_by_class"] = True
     return {k: v for k, v in names.items() if v is not None}
 
 
@@ -229,8 +237,8 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
         raise BatikError("--mismatch needs --cond: it shows real images under wrong classes")
     if not resume and cfg.recon_weight > 0 and not cfg.g_kwargs.get("layout_res"):
         raise BatikError("--recon needs --layout: only a character model has one right answer per label")
-    if not resume and cfg.g_kwargs.get("layout_res") and cfg.mirror:
-        raise BatikError("--layout and --mirror do not go together: a mirrored glyph no longer fits its layout")
+    if not resume and cfg.g_kwargs.get("layout_res") and cfg.mirror and not cfg.g_kwargs.get("layout_by_class"):
+        raise BatikError("--layout and --mirror do not go together: a mirrored glyph is no character")
     if resume and args.kimg is None:
         cfg = cfg.replace(total_kimg=0.001)  # keep the stored length unless --kimg extends it
     main_proc = int(os.environ.get("RANK", "0")) == 0

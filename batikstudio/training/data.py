@@ -106,16 +106,22 @@ class RealSampler:
         extra_labels: ``None``, or ``[len(dataset), E]`` float32 features of each image that
             are appended to its one-hot label (a character model's layouts): labels are then
             ``[n, c_dim + E]``, and generated images take theirs from drawn data set images.
+        extra_side: 0, or L when the extra features are ``L x L`` maps (layouts, row-major):
+            a mirrored image then gets its map mirrored too.
     """
 
     def __init__(self, dataset: Any, resolution: int, c_dim: int, mirror: bool,
                  generator: torch.Generator, rank: int = 0, world_size: int = 1, class_groups: int = 0,
-                 class_weights: Sequence[float] | None = None, extra_labels: np.ndarray | None = None) -> None:
+                 class_weights: Sequence[float] | None = None, extra_labels: np.ndarray | None = None,
+                 extra_side: int = 0) -> None:
         if len(dataset) == 0:
             raise DatasetError("the data set is empty")
         if extra_labels is not None and (extra_labels.ndim != 2 or len(extra_labels) != len(dataset)):
             raise ValueError(f"extra labels must be [{len(dataset)}, E], got {extra_labels.shape}")
         self._extra = None if extra_labels is None else torch.from_numpy(np.asarray(extra_labels, np.float32))
+        if extra_side and (self._extra is None or self._extra.shape[1] != extra_side ** 2):
+            raise ValueError(f"extra labels of side {extra_side} must be [{len(dataset)}, {extra_side ** 2}]")
+        self.extra_side = int(extra_side)
         self.dataset = dataset
         self.resolution = resolution
         self.channels = int(getattr(dataset, "channels", 3))
@@ -180,8 +186,15 @@ class RealSampler:
         """Width of the extra features appended to every label (0 without)."""
         return 0 if self._extra is None else int(self._extra.shape[1])
 
-    def _with_extra(self, c: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        return c if self._extra is None else torch.cat([c, self._extra[idx]], dim=1)
+    def _with_extra(self, c: torch.Tensor, idx: torch.Tensor, flips: torch.Tensor | None = None) -> torch.Tensor:
+        if self._extra is None:
+            return c
+        extra = self._extra[idx]
+        if flips is not None and self.extra_side:  # square maps (layouts) flip with their images
+            L = self.extra_side
+            flipped = extra.reshape(-1, L, L).flip(2).reshape(-1, L * L)
+            extra = torch.where(flips.view(-1, 1), flipped, extra)
+        return torch.cat([c, extra], dim=1)
 
     def next_real(self, n_global: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """This process's part of a global batch: images NCHW [-1, 1] and labels [n, c_dim]."""
@@ -196,7 +209,8 @@ class RealSampler:
         if self.mirror:
             x = torch.where(flips[part].view(-1, 1, 1, 1), x.flip(3), x)
         labels = torch.tensor([int(lab) for _, lab in items], dtype=torch.int64)
-        return x.to(device), self._with_extra(self._one_hot(labels), idx[part]).to(device)
+        return x.to(device), self._with_extra(self._one_hot(labels), idx[part],
+                                              flips[part] if self.mirror else None).to(device)
 
     def next_fake_labels(self, n_global: int, device: torch.device) -> torch.Tensor:
         """Labels for generated images, drawn from the data set's label distribution."""

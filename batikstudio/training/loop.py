@@ -78,6 +78,10 @@ class _Run:
         self.folder = RunFolder(request.run_dir)
         self._rewrite_config = False
         self.cfg = self._start_layout(self._config(request), request.resume)
+        g_kwargs = self.cfg.g_kwargs
+        if self.cfg.mirror and g_kwargs.get("layout_res") and not g_kwargs.get("layout_by_class"):
+            raise BatikError("a character model cannot train on mirrored images: a mirrored glyph is no "
+                             "character (turn mirroring off)")
         self.metrics = dict(request.metrics)
         self.dataset = request.dataset
         if self.dataset is None:
@@ -92,7 +96,13 @@ class _Run:
         self.class_names = tuple(getattr(self.dataset, "class_names", None) or ())[: self.c_dim]
         layout_res = int(self.cfg.g_kwargs.get("layout_res") or 0)
         self.layouts = None
-        if layout_res:
+        if layout_res and self.cfg.g_kwargs.get("layout_by_class"):
+            from batikstudio.training.layouts import image_layouts
+
+            ctx.status(f"reading the motif layouts of {len(self.dataset):,} images")
+            self.layouts = image_layouts(self.dataset, layout_res)
+            log.info("structure model: %d motif layouts, %d px", self.layouts.rows, layout_res)
+        elif layout_res:
             from batikstudio.training.layouts import data_layouts
 
             ctx.status(f"reading the character layouts of {len(self.dataset):,} images")
@@ -110,13 +120,16 @@ class _Run:
         from batikstudio.io.modelfile import read_model_meta
 
         try:
-            res = int((read_model_meta(cfg.start).G_config or {}).get("layout_res") or 0)
+            g_config = read_model_meta(cfg.start).G_config or {}
         except BatikError:
             return cfg  # not a native file (an NVlabs pickle): load_start reads and checks it
+        res = int(g_config.get("layout_res") or 0)
         if not res:
             return cfg
-        log.info("%s is a character model: training it as one (%d px layouts)", Path(cfg.start).name, res)
-        return cfg.replace(g_kwargs={**cfg.g_kwargs, "layout_res": res})
+        by_class = bool(g_config.get("layout_by_class"))
+        log.info("%s is a %s model: training it as one (%d px layouts)", Path(cfg.start).name,
+                 "structure" if by_class else "character", res)
+        return cfg.replace(g_kwargs={**cfg.g_kwargs, "layout_res": res, "layout_by_class": by_class})
 
     def _config(self, request: TrainRequest) -> TrainConfig:
         if not request.resume:
@@ -146,7 +159,7 @@ class _Run:
     def _nets(self) -> tuple[StartNets, Any, Any]:
         cfg = self.cfg
         if self.layouts is not None:  # the table of a character model holds the data's characters
-            cfg = cfg.replace(g_kwargs={**cfg.g_kwargs, "layout_chars": len(self.layouts.chars)})
+            cfg = cfg.replace(g_kwargs={**cfg.g_kwargs, "layout_chars": self.layouts.rows})
         per_proc = cfg.batch // self.info.world_size
         torch.manual_seed(cfg.seed)
         if cfg.start == "scratch" or self.request.resume:
@@ -204,7 +217,8 @@ class _Run:
         sampler = RealSampler(self.dataset, self.resolution, self.c_dim, cfg.mirror, shared,
                               self.info.rank, self.info.world_size, class_groups=self._class_group_size(),
                               class_weights=self._class_weights(),
-                              extra_labels=None if self.layouts is None else self.layouts.image_layouts())
+                              extra_labels=None if self.layouts is None else self.layouts.image_layouts(),
+                              extra_side=0 if self.layouts is None else self.layouts.res)
         trainer = Trainer(cfg, nets.G, nets.D, nets.G_ema, sampler, self.device, self.info, self.resolution,
                           diffusion_rng=np.random.default_rng(cfg.seed))
         self.start_record = nets.training

@@ -145,3 +145,10 @@ def recon_error(img: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     fine = (img - target).abs().mean()
     coarse = (F.avg_pool2d(img, 4) - F.avg_pool2d(target, 4)).abs().mean() if img.shape[-1] >= 8 else 0.0
     return fine + 2.0 * coarse
+
+
+def layout_error(img: torch.Tensor, target: torch.Tensor, res: int) -> torch.Tensor:
+    """Mean absolute error of the grey level of images against their targets at ``res`` px (box
+    averages): whether a motif keeps the arrangement of its layout, whatever its fills and colours."""
+    k = img.shape[-1] // res
+    return (F.avg_pool2d(img.mean(dim=1, keepdim=True), k) - F.avg_pool2d(target.mean(dim=1, keepdim=True), k)).abs().mean()

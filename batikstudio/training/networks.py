@@ -178,8 +178,10 @@ def _maybe_add_layout(G: torch.nn.Module, G_ema: torch.nn.Module, cfg: TrainConf
     (filled by the caller)."""
     res = int(cfg.g_kwargs.get("layout_res") or 0)
     chars = int(cfg.g_kwargs.get("layout_chars") or 0)
-    have = (getattr(G_ema.cfg, "layout_res", 0), getattr(G_ema.cfg, "layout_chars", 0))
-    if not res or have == (res, chars):
+    by_class = bool(cfg.g_kwargs.get("layout_by_class"))
+    have = (getattr(G_ema.cfg, "layout_res", 0), getattr(G_ema.cfg, "layout_chars", 0),
+            getattr(G_ema.cfg, "layout_by_class", False))
+    if not res or have == (res, chars, by_class):
         return G, G_ema
     if cfg.arch != "stylegan2":
         raise ModelFileError(f"{name}: only StyleGAN2 networks can be character models (--layout)")
@@ -187,13 +189,15 @@ def _maybe_add_layout(G: torch.nn.Module, G_ema: torch.nn.Module, cfg: TrainConf
         raise ModelFileError(f"{name} reads {have[0]} px layouts, not {res} px: use --layout {have[0]}")
     out = []
     for net in (G, G_ema):
-        grown = type(net)(replace(net.cfg, layout_res=res, layout_chars=chars)).train(net.training)
+        grown = type(net)(replace(net.cfg, layout_res=res, layout_chars=chars,
+                                  layout_by_class=by_class)).train(net.training)
         state = {k: v for k, v in net.state_dict().items() if not k.startswith("layout_")}
         missing, unexpected = grown.load_state_dict(state, strict=False)
         if unexpected or any(not (k.startswith("layout_") or ".layout_encoder." in k) for k in missing):
             raise ModelFileError(f"cannot make {name} a character model: unexpected {unexpected}, missing {missing}")
         out.append(grown)
-    log.info("%s is now a character model: %d px layouts, %d characters", name, res, chars)
+    log.info("%s is now a %s model: %d px layouts, a table of %d", name, "structure" if by_class else "character",
+             res, chars)
     return out[0], out[1]
 
 

@@ -41,7 +41,7 @@ def sample_grid(G: torch.nn.Module, seeds: Sequence[int], c_dim: int, device: to
     # a character model writes one character per row (the row's first seed's), in every class
     row_seeds = [seeds[i - i % c_dim] if c_dim else s for i, s in enumerate(seeds)]
     imgs = torch.cat([G(z[i:i + chunk], c[i:i + chunk], noise_mode="const", **wrap,
-                        **layout_kwargs(G, row_seeds[i:i + chunk]))
+                        **layout_kwargs(G, row_seeds[i:i + chunk], c[i:i + chunk]))
                       for i in range(0, len(seeds), chunk)])
     pixels = (imgs.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
     cols = c_dim if c_dim and len(seeds) % c_dim == 0 and len(seeds) > c_dim else None

@@ -74,6 +74,7 @@ class Trainer:
         self.z_dim = int(G.z_dim)
         # a character model's labels carry the layout after the one-hot class
         self.layout_res = int(getattr(G, "layout_res", 0) or 0)
+        self.layout_by_class = bool(getattr(getattr(G, "cfg", None), "layout_by_class", False))
         if cfg.recon_weight > 0 and not self.layout_res:
             raise ValueError("the reconstruction term (--recon) needs a character model (--layout)")
         if self.layout_res and sampler.extra_dim != self.layout_res ** 2:
@@ -272,10 +273,15 @@ class Trainer:
 
     def _recon_term(self, img: torch.Tensor, real: torch.Tensor) -> torch.Tensor | float:
         """``weight * reconstruction error`` of generated images drawn with the reals' labels
-        (character models: each real glyph is the one right answer for its font and character)."""
+        (character models: each real glyph is the one right answer for its font and character;
+        structure models: only the grey level at the layout's resolution is compared, so the
+        arrangement is given and the fills, lines and colours are the generator's)."""
         if self.cfg.recon_weight <= 0:
             return 0.0
-        err = losses.recon_error(img.float(), real)
+        if self.layout_by_class:
+            err = losses.layout_error(img.float(), real.float(), self.layout_res)
+        else:
+            err = losses.recon_error(img.float(), real)
         self._record("recon", err)
         return self.cfg.recon_weight * err
 

@@ -59,11 +59,11 @@ def test_the_layout_changes_the_image_once_the_encoder_has_weights():
 def test_synthesis_needs_a_layout_only_for_character_models():
     G = _char_model()
     ws = G.mapping(torch.randn(2, 16), torch.eye(2))
-    with pytest.raises(ValueError, match="character model"):
+    with pytest.raises(ValueError, match="draws from a layout"):
         G.synthesis(ws)
     with pytest.raises(ValueError, match="2 images"):
         G.synthesis(ws, layout=G.char_layouts("永"))
-    with pytest.raises(ValueError, match="no character layout"):
+    with pytest.raises(ValueError, match="takes no layout"):
         Generator(CFG).synthesis(ws, layout=G.char_layouts("永字"))
 
 

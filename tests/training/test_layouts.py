@@ -4,6 +4,7 @@ reconstruction term, growing a model into one, and rendering what it learned."""
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from batikstudio.errors import BatikError, DatasetError
 from batikstudio.io import models
@@ -13,7 +14,8 @@ from batikstudio.render.request import RenderRequest
 from batikstudio.training.config import TrainRequest
 from batikstudio.training.data import RealSampler
 from batikstudio.training.export import export_snapshot
-from batikstudio.training.layouts import data_layouts
+from batikstudio.training import losses
+from batikstudio.training.layouts import data_layouts, image_layouts
 from batikstudio.training.loop import train
 from batikstudio.training.networks import load_start
 from batikstudio.training.runfolder import load_snapshot
@@ -148,3 +150,101 @@ def test_fine_tuning_a_character_model_keeps_it_one_without_the_option(tmp_path)
     assert meta["G_config"]["layout_res"] == 4 and meta["G_config"]["layout_chars"] == 6
     with pytest.raises(DatasetError, match="names the character"):
         train(TrainRequest(ft, str(tmp_path / "ft2"), dataset=TinyDataset(k=2, channels=1)), RecordingContext())
+
+
+# -- structure models: each image's own layout, kept by class ---------------------------------------
+
+STRUCT_G = {**LAYOUT_G, "layout_by_class": True}
+
+
+def test_image_layouts_keep_every_images_layout_with_its_class():
+    ds = TinyDataset(n=12, k=3)
+    lay = image_layouts(ds, 4)
+    assert lay.rows == 12 and lay.chars == "" and list(lay.classes) == [i % 3 for i in range(12)]
+    assert list(lay.image_rows) == list(range(12))
+    grey = ds.imgs.astype(np.float64).mean(axis=3)
+    ink = 1 - grey.reshape(12, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(12, 16) / 255
+    expect = (ink - ink.mean(axis=1, keepdims=True)) / ink.std(axis=1, ddof=1, keepdims=True)
+    assert np.allclose(lay.table, expect, atol=1e-4)
+    with pytest.raises(DatasetError, match="cannot give 16 px layouts"):
+        image_layouts(ds, 16)
+
+
+def test_layout_error_sees_the_arrangement_not_the_fills_or_colours():
+    torch.manual_seed(0)
+    a = torch.rand(2, 3, 16, 16) * 2 - 1
+    blocks = F.avg_pool2d(a.mean(dim=1, keepdim=True), 4)
+    # same grey level in every 4 px square, other colours and other detail inside it
+    b = F.interpolate(blocks, scale_factor=4).repeat(1, 3, 1, 1) + torch.tensor([0.3, -0.1, -0.2]).view(1, 3, 1, 1)
+    assert losses.layout_error(b, a, 4).item() < 1e-6
+    assert losses.layout_error(torch.roll(a, 4, dims=3), a, 4).item() > 0.05
+
+
+def test_a_structure_model_trains_and_draws_its_classes_layouts(tmp_path):
+    ctx = RecordingContext()
+    ds = TinyDataset(n=12, k=3)
+    cfg = _layout_cfg(g_kwargs=STRUCT_G, tileable=True)
+    res = train(TrainRequest(cfg, str(tmp_path / "run"), dataset=ds), ctx)
+    _, meta = load_snapshot(res.snapshot)
+    assert meta["G_config"]["layout_by_class"] is True and meta["G_config"]["layout_chars"] == 12
+    assert all(np.isfinite(t.losses["recon"]) for t in ctx.partials if hasattr(t, "losses"))
+    model = models.open_model(export_snapshot(tmp_path / "run", tmp_path / "m.safetensors", half=True))
+    G = model.G_ema
+    assert G.layout_classes.tolist() == [i % 3 for i in range(12)] and G.characters == ""
+    assert torch.allclose(G.layout_table, torch.from_numpy(image_layouts(ds, 4).table), atol=1e-2)
+    req = RenderRequest(seeds=(0, 1, 2, 3), class_index=2)
+    out = render(model, req).images
+    assert out.shape == (4, 8, 8, 3)
+    for i, seed in enumerate(req.seeds):  # each image is its provenance's one-seed request
+        assert np.array_equal(out[i], render(model, req.for_seed(seed)).images[0])
+    with pytest.raises(ValueError, match="writes no characters"):
+        render(model, RenderRequest(seeds=(0,), class_index=0, text="永"))
+
+
+def test_the_layout_term_pulls_generated_motifs_towards_their_layouts(tmp_path):
+    ds = TinyDataset(n=12, k=3)
+
+    def error(recon):
+        torch.manual_seed(0)
+        cfg = _layout_cfg(g_kwargs=STRUCT_G, recon_weight=recon, total_kimg=0.24, kimg_per_tick=0.24, lr=0.01)
+        res = train(TrainRequest(cfg, str(tmp_path / f"r{recon}"), dataset=ds), RecordingContext())
+        G = models.open_model(export_snapshot(res.run_dir, tmp_path / f"r{recon}.safetensors")).G_ema
+        lay = image_layouts(ds, 4)
+        c = torch.eye(3)[torch.from_numpy(lay.classes)]
+        with torch.no_grad():
+            img = G(torch.randn(12, 16), c, layout=torch.from_numpy(lay.table).reshape(12, 1, 4, 4))
+        real = torch.from_numpy(ds.imgs).permute(0, 3, 1, 2).float() / 127.5 - 1
+        return losses.layout_error(img, real, 4).item()
+
+    assert error(20.0) < 0.7 * error(0.0)
+
+
+def test_fine_tuning_a_structure_model_keeps_it_one(tmp_path):
+    ds = TinyDataset(n=12, k=3)
+    train(TrainRequest(_layout_cfg(g_kwargs=STRUCT_G, total_kimg=0.008), str(tmp_path / "run"), dataset=ds),
+          RecordingContext())
+    path = export_snapshot(tmp_path / "run", tmp_path / "s.safetensors")
+    ft = tiny_config(conditional=True, start=str(path), total_kimg=0.004, g_kwargs={**TINY_G, "use_noise": False})
+    res = train(TrainRequest(ft, str(tmp_path / "ft"), dataset=TinyDataset(n=9, k=3)), RecordingContext())
+    _, meta = load_snapshot(res.snapshot)
+    assert meta["G_config"]["layout_by_class"] is True and meta["G_config"]["layout_chars"] == 9
+
+
+def test_mirrored_images_get_mirrored_layouts_and_character_models_refuse_mirroring(tmp_path):
+    ds = TinyDataset(n=12, k=3)
+    lay = image_layouts(ds, 4)
+    sampler = RealSampler(ds, 8, 3, True, torch.Generator().manual_seed(0), extra_labels=lay.image_layouts(),
+                          extra_side=4)
+    x, c = sampler.next_real(16, torch.device("cpu"))
+    flipped = 0
+    for img, label in zip(x, c):
+        layout = label[3:].reshape(4, 4)
+        ink = 1 - (F.avg_pool2d(img.mean(dim=0, keepdim=True)[None], 2)[0, 0] + 1) / 2
+        z = (ink - ink.mean()) / ink.std()
+        assert torch.allclose(layout, z, atol=1e-3)  # the layout always matches the image as drawn
+        flipped += not any(torch.allclose(label[3:], torch.from_numpy(r)) for r in lay.table)
+    assert 0 < flipped < 16
+    with pytest.raises(ValueError, match="side 3"):
+        RealSampler(ds, 8, 3, True, torch.Generator(), extra_labels=lay.image_layouts(), extra_side=3)
+    with pytest.raises(BatikError, match="mirrored glyph"):
+        train(TrainRequest(_layout_cfg(mirror=True), str(tmp_path / "m"), dataset=TinyGlyphs()), RecordingContext())

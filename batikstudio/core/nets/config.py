@@ -112,7 +112,9 @@ class GeneratorConfig:
             character model takes beside w and adds, encoded, to its 4 px .. ``layout_res`` px
             feature maps (see :mod:`batikstudio.core.nets.layout`); not an NVlabs option.
         layout_chars: size of the model's own table of layouts (characters it can be asked
-            for by name), 0 = none.
+            for by name, or motif layouts), 0 = none.
+        layout_by_class: the table holds motif layouts, each of one class (a *structure
+            model*: a seed draws one of its class's layouts), not characters.
     """
 
     z_dim: int
@@ -134,6 +136,7 @@ class GeneratorConfig:
     use_noise: bool = True
     layout_res: int = 0
     layout_chars: int = 0
+    layout_by_class: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resample_filter", tuple(self.resample_filter))
@@ -145,6 +148,8 @@ class GeneratorConfig:
         bad_chars = not isinstance(self.layout_chars, int) or self.layout_chars < 0
         if bad_chars or (self.layout_chars and not self.layout_res):
             raise ValueError(f"layout_chars must be >= 0 and needs a layout_res, got {self.layout_chars!r}")
+        if not isinstance(self.layout_by_class, bool) or (self.layout_by_class and not self.layout_res):
+            raise ValueError(f"layout_by_class must be a bool and needs a layout_res, got {self.layout_by_class!r}")
         _check_positive_int("w_dim", self.w_dim)
         _check_positive_int("mapping_layers", self.mapping_layers)
         for name in ("embed_features", "layer_features"):

@@ -1,9 +1,14 @@
-"""Character layouts: what a character model is told about the character to write.
+"""Layouts: what a character model is told about the character to write, and a structure
+model about the arrangement of the motif to draw.
 
 A *layout* is a character's ink at low resolution (``layout_res`` px square, e.g. 16), averaged
 over the fonts of the training data and standardised (zero mean, unit variance per character).
 A style-only generator draws plausible pseudo-characters; given the layout it writes the
 character asked for, in the style of its class, with the strokes its upper layers learned.
+
+A *structure model* (``layout_by_class``) keeps a table of motif layouts instead: the darkness of
+real motifs of each class at ``layout_res`` px (where the patches, cells and bands lie). A seed
+draws one layout of its class; the generator draws the fills, lines, colours and crackle.
 
 :class:`LayoutEncoder` turns a layout into feature maps that are *added* to the synthesis
 network's coarse features: to the 4 px constant and to the input of every block up to
@@ -20,7 +25,8 @@ import torch.nn.functional as F
 from batikstudio.core.nets.config import channels_for
 from batikstudio.core.nets.layers import Conv2dLayer
 
-__all__ = ["LayoutEncoder", "ink_layouts", "layout_kwargs", "layout_levels", "seed_char_rows", "standardise_layouts"]
+__all__ = ["LayoutEncoder", "class_indices", "ink_layouts", "layout_kwargs", "layout_levels", "seed_char_rows",
+           "seed_class_rows", "standardise_layouts"]
 
 
 def layout_levels(layout_res: int) -> list[int]:
@@ -52,13 +58,46 @@ def seed_char_rows(seeds, n_chars: int) -> list[int]:
     return [(int(s) * 2654435761) % (1 << 32) % n_chars for s in seeds]
 
 
-def layout_kwargs(G: torch.nn.Module, seeds) -> dict:
-    """``{"layout": ...}`` with the layouts the seeds write for a character model, else ``{}``:
-    for code that renders seeds with any generator (``G(z, c, **layout_kwargs(G, seeds))``)."""
+def seed_class_rows(seeds, classes, row_classes) -> list[int]:
+    """The table row that seed ``s`` of class ``k`` draws in a structure model: one of the rows
+    whose class is ``k`` (``row_classes``), chosen by the seed's hash (:func:`seed_char_rows`).
+
+    Raises:
+        ValueError: a class without rows in the table.
+    """
+    by_class: dict[int, list[int]] = {}
+    for row, k in enumerate(row_classes):
+        by_class.setdefault(int(k), []).append(row)
+    seeds, classes = list(seeds), [int(k) for k in classes]
+    if len(classes) != len(seeds):
+        raise ValueError(f"{len(classes)} classes for {len(seeds)} seeds")
+    out = []
+    for s, k in zip(seeds, classes):
+        rows = by_class.get(k)
+        if not rows:
+            raise ValueError(f"the model's layout table has no layout of class {k}")
+        out.append(rows[seed_char_rows([s], len(rows))[0]])
+    return out
+
+
+def class_indices(c, n: int) -> list[int]:
+    """Class index of each of ``n`` images from one-hot labels ``c`` (``None`` or no columns: 0)."""
+    if c is None or c.ndim != 2 or c.shape[1] == 0:
+        return [0] * n
+    return c.argmax(dim=1).tolist()
+
+
+def layout_kwargs(G: torch.nn.Module, seeds, c: torch.Tensor | None = None) -> dict:
+    """``{"layout": ...}`` with the layouts the seeds write (a character model) or draw (a
+    structure model, of the classes of one-hot ``c``), else ``{}``: for code that renders seeds
+    with any generator (``G(z, c, **layout_kwargs(G, seeds, c))``)."""
     cfg = getattr(G, "cfg", None)
     if not getattr(cfg, "layout_res", 0):
         return {}
-    return {"layout": G.seed_layouts(list(seeds))}
+    seeds = list(seeds)
+    if getattr(cfg, "layout_by_class", False):
+        return {"layout": G.seed_layouts(seeds, class_indices(c, len(seeds)))}
+    return {"layout": G.seed_layouts(seeds)}
 
 
 class LayoutEncoder(torch.nn.Module):
@@ -80,8 +119,9 @@ class LayoutEncoder(torch.nn.Module):
             torch.nn.init.zeros_(proj.weight)
             setattr(self, f"out{res}", proj)
 
-    def forward(self, layout: torch.Tensor) -> dict[int, torch.Tensor]:
-        """Feature maps per resolution, float32.
+    def forward(self, layout: torch.Tensor, circular: bool = False) -> dict[int, torch.Tensor]:
+        """Feature maps per resolution, float32 (``circular``: a periodic layout, for tileable
+        motifs: wrap-around padding).
 
         Raises:
             ValueError: on a layout of another shape than ``[N, 1, L, L]``.
@@ -89,12 +129,12 @@ class LayoutEncoder(torch.nn.Module):
         L = self.layout_res
         if layout.ndim != 4 or tuple(layout.shape[1:]) != (1, L, L):
             raise ValueError(f"a layout must be [N, 1, {L}, {L}], got {tuple(layout.shape)}")
-        h = self.stem1(self.stem0(layout.to(torch.float32)))
+        h = self.stem1(self.stem0(layout.to(torch.float32), circular=circular), circular=circular)
         out = {}
         for res in reversed(self.levels):
             out[res] = getattr(self, f"out{res}")(h)
             if res > self.levels[0]:
                 h = F.avg_pool2d(h, 2)
                 if res // 2 > self.levels[0]:
-                    h = getattr(self, f"down{res // 2}")(h)
+                    h = getattr(self, f"down{res // 2}")(h, circular=circular)
         return out

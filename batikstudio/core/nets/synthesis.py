@@ -15,7 +15,7 @@ import torch
 from batikstudio.core import ops
 from batikstudio.core.nets.config import GeneratorConfig, channels_for
 from batikstudio.core.nets.layers import Conv2dLayer, SynthesisLayer, ToRGBLayer
-from batikstudio.core.nets.layout import LayoutEncoder, seed_char_rows
+from batikstudio.core.nets.layout import LayoutEncoder, seed_char_rows, seed_class_rows
 from batikstudio.core.nets.mapping import MappingNetwork
 
 __all__ = ["Generator", "SynthesisBlock", "SynthesisNetwork"]
@@ -187,8 +187,9 @@ class SynthesisNetwork(torch.nn.Module):
             max_resolution: stop after the block at this resolution and return the image
                 accumulated so far (a quick low-resolution preview of the same motif). Only
                 the 'skip' architecture has such images; others ignore it.
-            layout: ``[N, 1, L, L]`` character layouts; required by (and only for) a
-                character model (``layout_res`` L > 0), see :meth:`Generator.char_layouts`.
+            layout: ``[N, 1, L, L]`` character or motif layouts; required by (and only for) a
+                model with ``layout_res`` L > 0, see :meth:`Generator.char_layouts` and
+                :meth:`Generator.seed_layouts`.
 
         Returns:
             ``[N, img_channels, R, R]`` float32, roughly in [-1, 1] (not clamped); R is
@@ -205,7 +206,7 @@ class SynthesisNetwork(torch.nn.Module):
         if dtype is not None and (not fast or dtype not in (torch.float32, torch.bfloat16, torch.float16)):
             raise ValueError(f"dtype {dtype} needs fast=True and one of float32, bfloat16, float16")
         ws = ws.to(torch.float32)
-        conds = self._layout_features(layout, ws.shape[0])
+        conds = self._layout_features(layout, ws.shape[0], tileable)
         # Fast path: once a block's activations outgrow the CPU cache, carry on in smaller
         # sub-batches (views, no copies): oneDNN runs much faster on cache-sized tensors.
         # (chunks carry their first row, so that layout features can be sliced to match)
@@ -232,17 +233,17 @@ class SynthesisNetwork(torch.nn.Module):
         imgs = [img for _, img, _, _ in chunks]
         return imgs[0] if len(imgs) == 1 else torch.cat(imgs)
 
-    def _layout_features(self, layout: torch.Tensor | None, n: int) -> dict[int, torch.Tensor] | None:
+    def _layout_features(self, layout: torch.Tensor | None, n: int, tileable: bool) -> dict[int, torch.Tensor] | None:
         if not self.layout_res:
             if layout is not None:
-                raise ValueError("this model takes no character layout")
+                raise ValueError("this model takes no layout")
             return None
         if layout is None:
-            raise ValueError("this is a character model: it needs the layout of the character to write "
-                             "(Generator.char_layouts, or a request's text)")
+            raise ValueError("this model draws from a layout: it needs one per image (Generator.seed_layouts, "
+                             "Generator.char_layouts, or a request's text)")
         if layout.shape[0] != n:
             raise ValueError(f"{layout.shape[0]} layouts for {n} images")
-        return self.layout_encoder(layout)
+        return self.layout_encoder(layout, circular=tileable)
 
 
 # Activation bytes per sub-batch above which the fast path splits the batch (about L2-L3 sized).
@@ -290,8 +291,10 @@ class Generator(torch.nn.Module):
         self.num_ws = self.synthesis.num_ws
         self.layout_res = cfg.layout_res
         if cfg.layout_chars:
-            # the characters this model can be asked for by name, and their layouts
-            self.register_buffer("layout_codepoints", torch.zeros([cfg.layout_chars], dtype=torch.int64))
+            # the characters this model can be asked for by name (a structure model: the class of
+            # each motif layout), and their layouts
+            key = "layout_classes" if cfg.layout_by_class else "layout_codepoints"
+            self.register_buffer(key, torch.zeros([cfg.layout_chars], dtype=torch.int64))
             self.register_buffer("layout_table", torch.zeros([cfg.layout_chars, cfg.layout_res ** 2]))
         self.mapping = MappingNetwork(
             z_dim=cfg.z_dim, c_dim=cfg.c_dim, w_dim=cfg.w_dim, num_ws=self.num_ws, num_layers=cfg.mapping_layers,
@@ -312,7 +315,7 @@ class Generator(torch.nn.Module):
     @property
     def characters(self) -> str:
         """The characters of the model's layout table, in table order ('' for other models)."""
-        if not self.cfg.layout_chars:
+        if not self.cfg.layout_chars or self.cfg.layout_by_class:
             return ""
         return "".join(map(chr, self.layout_codepoints.tolist()))
 
@@ -322,7 +325,7 @@ class Generator(torch.nn.Module):
         Raises:
             ValueError: not a character model, or a character the table does not hold.
         """
-        if not self.cfg.layout_chars:
+        if not self.cfg.layout_chars or self.cfg.layout_by_class:
             raise ValueError("this model has no character table")
         index = {cp: i for i, cp in enumerate(self.layout_codepoints.tolist())}
         missing = sorted({ch for ch in text if ord(ch) not in index})
@@ -333,13 +336,25 @@ class Generator(torch.nn.Module):
 
     def seed_characters(self, seeds) -> str:
         """The character each seed writes when no text is given (see :func:`seed_char_rows`)."""
-        cps = self.layout_codepoints.tolist() if self.cfg.layout_chars else []
+        if not self.cfg.layout_chars or self.cfg.layout_by_class:
+            return ""
+        cps = self.layout_codepoints.tolist()
         return "".join(chr(cps[r]) for r in seed_char_rows(seeds, len(cps)))
 
-    def seed_layouts(self, seeds) -> torch.Tensor:
-        """Layouts ``[len(seeds), 1, L, L]`` of the characters the seeds write."""
+    def seed_layouts(self, seeds, classes=None) -> torch.Tensor:
+        """Layouts ``[len(seeds), 1, L, L]`` of the characters the seeds write, or (a structure
+        model) of the motifs they draw: ``classes`` (one class index per seed) picks among the
+        layouts of each seed's class.
+
+        Raises:
+            ValueError: no layout table; a structure model without ``classes``.
+        """
         if not self.cfg.layout_chars:
-            raise ValueError("this model has no character table")
+            raise ValueError("this model has no layout table")
+        if self.cfg.layout_by_class:
+            if classes is None:
+                raise ValueError("a structure model draws the layouts of a class: give one class per seed")
+            return self._layout_rows(seed_class_rows(seeds, classes, self.layout_classes.tolist()))
         return self._layout_rows(seed_char_rows(seeds, self.cfg.layout_chars))
 
     def _layout_rows(self, rows: list[int]) -> torch.Tensor:

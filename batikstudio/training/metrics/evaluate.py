@@ -207,7 +207,7 @@ def generator_batches(G: torch.nn.Module, num: int, batch_size: int = 32, seed: 
         c = None if c_all is None else torch.from_numpy(c_all[start : start + len(seeds)]).to(device)
         with torch.no_grad():
             img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable),
-                    **layout_kwargs(G, seeds))
+                    **layout_kwargs(G, seeds, c))
         yield (img.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
 

@@ -88,7 +88,7 @@ def generator_spread(G: torch.nn.Module, per_class: int = 32, batch_size: int = 
                     c[:, k] = 1
                 with torch.no_grad():
                     img = G(z, c, truncation_psi=1.0, noise_mode="const", **wrap_kwargs(tileable),
-                            **layout_kwargs(G, seeds))
+                            **layout_kwargs(G, seeds, c))
                     out.append(img.float().clamp(-1, 1).cpu())
             values.append(spread(torch.cat(out)))
     finally:
