@@ -121,6 +121,10 @@ class MotifView(QWidget):
         self.char_edit = QLineEdit()
         self.char_edit.setMaxLength(1)
         self.char_edit.editingFinished.connect(self._on_char)
+        self.arrangement = QSpinBox()
+        self.arrangement.setRange(-1, 2**31 - 1)
+        self.arrangement.setSpecialValueText("the seed's own")
+        self.arrangement.valueChanged.connect(self._on_arrangement)
         self.psi = _slider(-100, 200, 70)
         self.psi_label = QLabel("0.70")
         self.psi.valueChanged.connect(self._on_psi)
@@ -146,6 +150,7 @@ class MotifView(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Class", self.class_box)
         form.addRow("Character", self.char_edit)
+        form.addRow("Arrangement", self.arrangement)
         form.addRow("Truncation ψ", psi_row)
         form.addRow(self.psi_class)
         form.addRow("Cutoff", self.cutoff)
@@ -223,6 +228,12 @@ class MotifView(QWidget):
             self._edit(replace(self.vm.state, text=ch), "character")
 
     @Slot(int)
+    def _on_arrangement(self, v: int) -> None:
+        seed = None if v < 0 else v
+        if seed != self.vm.state.layout_seed:
+            self._edit(replace(self.vm.state, layout_seed=seed), "arrangement", "arrangement")
+
+    @Slot(int)
     def _on_psi(self, v: int) -> None:
         self.psi_label.setText(f"{v / 100:.2f}")
         self._edit(replace(self.vm.state, psi=v / 100), "truncation", "psi")
@@ -293,6 +304,11 @@ class MotifView(QWidget):
         self.char_edit.setToolTip(f"The character to write (one of the {len(chars):,} the model knows); empty: the "
                                   "seed's own." if chars else "Only calligraphy models with a character table "
                                   "write a character you choose.")
+        structure = bool(getattr(getattr(G, "cfg", None), "layout_by_class", False))
+        self.arrangement.setEnabled(structure)
+        self.arrangement.setToolTip("Take the arrangement (where the patches, cells and bands lie) of another seed, "
+                                    "keeping this seed's fills and colours." if structure else
+                                    "Only batik models with motif layouts (structure models) take an arrangement.")
         self.cutoff.setMaximum(G.num_ws)
         has_noise = bool(getattr(getattr(G, "cfg", None), "use_noise", False))
         for control in (self.noise_mode, self.noise_gain):
@@ -323,6 +339,7 @@ class MotifView(QWidget):
 
     def _sync_controls(self, st: MotifState) -> None:
         pairs = [(self.seed, st.seed), (self.psi, round(st.psi * 100)), (self.cutoff, st.cutoff or 0),
+                 (self.arrangement, -1 if st.layout_seed is None else st.layout_seed),
                  (self.noise_gain, round(st.noise_gain * 100))]
         for widget, value in pairs:
             if widget.value() != value:

@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", default=None,
                    help="calligraphy models with a character table: the characters to write, seed i writing "
                         "character i (cycling); default: every seed writes its own character")
+    p.add_argument("--arrangement", type=int, default=None, metavar="SEED",
+                   help="batik structure models: every motif takes the arrangement (where its patches, cells "
+                        "and bands lie) of this seed, keeping its own fills and colours")
     p.add_argument("--psi", type=float, default=1.0, help="truncation psi (1 = none; 0.7 is typical)")
     p.add_argument("--psi-centre", choices=PSI_CENTRES, default="class",
                    help="truncate towards the class's average (default; each family keeps its look) or the "
@@ -93,6 +96,7 @@ def build_request(args: argparse.Namespace, class_labels: list[str]):
     return RenderRequest(
         seeds=tuple(parse_seeds(seeds)),
         text=text,
+        layout_seed=args.arrangement,
         class_index=_class_index(args.class_index, class_labels),
         psi=args.psi,
         psi_centre=args.psi_centre,

@@ -74,20 +74,26 @@ def ws_from_z(G: torch.nn.Module, req: RenderRequest, z: torch.Tensor, direction
 
 def request_layouts(G: torch.nn.Module, req: RenderRequest, seeds, start: int = 0) -> dict:
     """``{"layout": ...}`` for a character model (the request's text, else each seed's own
-    character) or a structure model (each seed's own layout of the request's class), ``{}`` for
-    other models; ``start`` is the position of ``seeds[0]`` in the batch.
+    character) or a structure model (the layout of the request's class that each seed, or the
+    request's ``layout_seed``, draws), ``{}`` for other models; ``start`` is the position of
+    ``seeds[0]`` in the batch.
 
     Raises:
-        ValueError: a text for a model that writes no characters, or a character it does not know.
+        ValueError: a text for a model that writes no characters, or a character it does not know;
+            an arrangement seed for a model that is no structure model.
     """
     cfg = getattr(G, "cfg", None)
-    if not getattr(cfg, "layout_res", 0) or getattr(cfg, "layout_by_class", False):
+    structure = bool(getattr(cfg, "layout_res", 0) and getattr(cfg, "layout_by_class", False))
+    if req.layout_seed is not None and not structure:
+        raise ValueError("only a structure model (a batik model with motif layouts) takes an arrangement seed")
+    if not getattr(cfg, "layout_res", 0) or structure:
         if req.text:
             raise ValueError("this model writes no characters: a text needs a calligraphy model with a "
                              "character table")
-        if not getattr(cfg, "layout_res", 0):
+        if not structure:
             return {}
-        return {"layout": G.seed_layouts(list(seeds), [req.class_index or 0] * len(seeds))}
+        picks = list(seeds) if req.layout_seed is None else [req.layout_seed] * len(seeds)
+        return {"layout": G.seed_layouts(picks, [req.class_index or 0] * len(seeds))}
     if req.text:
         return {"layout": G.char_layouts("".join(req.char_for(start + k) for k in range(len(seeds))))}
     return layout_kwargs(G, seeds)

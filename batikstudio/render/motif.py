@@ -15,7 +15,8 @@ class MotifState:
     ``directions`` holds one amount (standard deviations) per PCA axis shown, zeros omitted.
     ``psi_centre``: truncation towards the class's centre or the model's ``w_avg``
     (:class:`~batikstudio.render.request.RenderRequest`). ``text``: the character a character
-    model writes (None: the seed's own).
+    model writes (None: the seed's own). ``layout_seed``: the seed whose arrangement a structure
+    model draws (None: the seed's own).
     """
 
     seed: int = 0
@@ -30,6 +31,7 @@ class MotifState:
     tileable: bool = False
     psi_centre: str = "class"
     text: str | None = None
+    layout_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.noise_mode not in NOISE_MODES:
@@ -65,7 +67,7 @@ class MotifState:
             psi_centre=self.psi_centre, noise_mode=self.noise_mode, noise_gain=self.noise_gain, mix=self.mix,
             directions=self.directions, direction_layers=self.direction_layers,
             directions_count=directions_count, tileable=self.tileable, out_size=out_size,
-            max_resolution=max_resolution, text=self.text,
+            max_resolution=max_resolution, text=self.text, layout_seed=self.layout_seed,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,4 +82,4 @@ class MotifState:
         gain = req.noise_gain if isinstance(req.noise_gain, float) else 1.0
         dl = req.direction_layers if isinstance(req.direction_layers, str) or req.direction_layers is None else None
         return cls(req.seeds[0], req.class_index, req.psi, req.cutoff, req.noise_mode, gain,
-                   req.mix, req.directions, dl, req.tileable, req.psi_centre, req.char_for(0))
+                   req.mix, req.directions, dl, req.tileable, req.psi_centre, req.char_for(0), req.layout_seed)

@@ -70,6 +70,9 @@ class RenderRequest:
         text: character models (calligraphy): the characters to write, seed ``i`` writing
             ``text[i % len(text)]`` (white space dropped); None = every seed writes its own
             character from the model's table (see :meth:`Generator.seed_characters`).
+        layout_seed: structure models (batik): every image draws the arrangement (motif layout
+            of the requested class) of this seed, keeping its own fills and colours; None =
+            each seed its own arrangement.
     """
 
     seeds: tuple[int, ...] = (0,)
@@ -91,6 +94,7 @@ class RenderRequest:
     max_resolution: int | None = None
     precision: str = "float32"
     text: str | None = None
+    layout_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.text is not None:
@@ -108,6 +112,8 @@ class RenderRequest:
             raise ValueError(f"unknown truncation centre {self.psi_centre!r}: use {' or '.join(PSI_CENTRES)}")
         if self.cutoff is not None and self.cutoff < 0:
             raise ValueError("truncation cutoff must be >= 0")
+        if self.layout_seed is not None and self.layout_seed < 0:
+            raise ValueError("the arrangement seed must be >= 0")
         if self.out_size is not None and self.out_size < 1:
             raise ValueError("out_size must be positive")
 
@@ -147,6 +153,7 @@ class RenderRequest:
             "max_resolution": self.max_resolution,
             "precision": self.precision,
             "text": self.text,
+            "layout_seed": self.layout_seed,
         }
 
     @classmethod
@@ -180,6 +187,7 @@ class RenderRequest:
                 max_resolution=None if d.get("max_resolution") is None else int(d["max_resolution"]),
                 precision=str(d.get("precision", "float32")),
                 text=None if d.get("text") is None else str(d["text"]),
+                layout_seed=None if d.get("layout_seed") is None else int(d["layout_seed"]),
             )
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"render settings are malformed: {exc}") from exc

@@ -104,3 +104,24 @@ def test_the_character_field_follows_a_character_model_and_edits_the_state(qtbot
     vm.undo_stack.undo()
     assert vm.state.text is None and view.char_edit.text() == ""
     qtbot.waitUntil(view.shutdown, timeout=20000)
+
+
+def test_the_arrangement_box_follows_a_structure_model_and_edits_the_state(qtbot, tmp_path):
+    cfg = GeneratorConfig(z_dim=16, c_dim=2, w_dim=16, img_resolution=16, img_channels=3, mapping_layers=2,
+                          channel_base=256, channel_max=16, use_noise=False, layout_res=8, layout_chars=4,
+                          layout_by_class=True)
+    path = tmp_path / "structure.safetensors"
+    new_random_model(cfg, seed=1, path=path)  # every layout of class 0 (the buffers start at zero)
+    vm = MotifViewModel()
+    view = MotifView(vm)
+    qtbot.addWidget(view)
+    view.set_model(_model(tmp_path, use_noise=False))
+    assert not view.arrangement.isEnabled() and "structure models" in view.arrangement.toolTip()
+    view.set_model(open_model(path))
+    assert view.arrangement.isEnabled() and not view.char_edit.isEnabled()
+    assert view.arrangement.text() == "the seed's own" and vm.state.layout_seed is None
+    view.arrangement.setValue(12)
+    assert vm.state.layout_seed == 12 and vm.state.request().layout_seed == 12
+    vm.undo_stack.undo()
+    assert vm.state.layout_seed is None and view.arrangement.value() == -1
+    qtbot.waitUntil(view.shutdown, timeout=20000)

@@ -160,3 +160,27 @@ def test_generate_text_with_a_character_model(tmp_path, model_file, capsys):
     assert "not 七" in capsys.readouterr().err
     assert main(["generate", "--model", str(model_file), "--text", "三", "--grid", str(tmp_path / "h.png")]) == 2
     assert "writes no characters" in capsys.readouterr().err
+
+
+def test_generate_with_an_arrangement_seed_on_a_structure_model(tmp_path, model_file, capsys):
+    from batikstudio.jobs import RecordingContext
+    from batikstudio.training.config import TrainRequest
+    from batikstudio.training.export import export_snapshot
+    from batikstudio.training.loop import train
+    from tests.training.conftest import TinyDataset
+    from tests.training.test_layouts import STRUCT_G, _layout_cfg
+
+    train(TrainRequest(_layout_cfg(g_kwargs=STRUCT_G, total_kimg=0.008), str(tmp_path / "run"),
+                       dataset=TinyDataset(n=12, k=2)), RecordingContext())
+    model = export_snapshot(tmp_path / "run", tmp_path / "s.safetensors")
+    out = tmp_path / "out"
+    assert main(["generate", "--model", str(model), "--class", "1", "--seeds", "0-2", "--arrangement", "9",
+                 "--out", str(out)]) == 0
+    files = sorted(out.glob("*.png"))
+    assert [read_provenance(f)["render"]["layout_seed"] for f in files] == [9, 9, 9]
+    again = tmp_path / "again.png"
+    assert main(["generate", "--model", str(model), "--from-image", str(files[1]), "-o", str(again)]) == 0
+    assert np.array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(files[1])))
+    capsys.readouterr()
+    assert main(["generate", "--model", str(model_file), "--arrangement", "3", "--grid", str(tmp_path / "h.png")]) == 2
+    assert "arrangement seed" in capsys.readouterr().err

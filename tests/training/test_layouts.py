@@ -248,3 +248,27 @@ def test_mirrored_images_get_mirrored_layouts_and_character_models_refuse_mirror
         RealSampler(ds, 8, 3, True, torch.Generator(), extra_labels=lay.image_layouts(), extra_side=3)
     with pytest.raises(BatikError, match="mirrored glyph"):
         train(TrainRequest(_layout_cfg(mirror=True), str(tmp_path / "m"), dataset=TinyGlyphs()), RecordingContext())
+
+
+def test_an_arrangement_seed_gives_every_image_one_layout_and_is_kept_in_provenance(tmp_path):
+    from batikstudio.render.engine import request_layouts
+    from batikstudio.render.motif import MotifState
+
+    ds = TinyDataset(n=12, k=3)
+    train(TrainRequest(_layout_cfg(g_kwargs=STRUCT_G, total_kimg=0.008), str(tmp_path / "run"), dataset=ds),
+          RecordingContext())
+    model = models.open_model(export_snapshot(tmp_path / "run", tmp_path / "s.safetensors"))
+    G = model.G_ema
+    req = RenderRequest(seeds=(0, 1, 2, 3), class_index=1, layout_seed=7)
+    lay = request_layouts(G, req, req.seeds)["layout"]
+    assert all(torch.equal(row, G.seed_layouts([7], [1])[0]) for row in lay)
+    own = request_layouts(G, RenderRequest(seeds=req.seeds, class_index=1), req.seeds)["layout"]
+    assert torch.equal(own, G.seed_layouts([0, 1, 2, 3], [1] * 4))
+    assert RenderRequest.from_dict(req.to_dict()).layout_seed == 7
+    state = MotifState.from_dict(MotifState(seed=3, class_index=1, layout_seed=7).to_dict())
+    assert state.layout_seed == 7 and state.request().layout_seed == 7
+    out = render(model, req).images
+    for i, seed in enumerate(req.seeds):
+        assert np.array_equal(out[i], render(model, req.for_seed(seed)).images[0])
+    with pytest.raises(ValueError, match=">= 0"):
+        RenderRequest(layout_seed=-1)
