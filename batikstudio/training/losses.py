@@ -147,8 +147,15 @@ def recon_error(img: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return fine + 2.0 * coarse
 
 
+def _grey_layout(img: torch.Tensor, res: int) -> torch.Tensor:
+    """Grey level at ``res`` px (box averages), standardised per image (like the layouts)."""
+    x = F.avg_pool2d(img.mean(dim=1, keepdim=True), img.shape[-1] // res).flatten(1)
+    x = x - x.mean(dim=1, keepdim=True)
+    return x / x.std(dim=1, keepdim=True).clamp_min(0.05)
+
+
 def layout_error(img: torch.Tensor, target: torch.Tensor, res: int) -> torch.Tensor:
-    """Mean absolute error of the grey level of images against their targets at ``res`` px (box
-    averages): whether a motif keeps the arrangement of its layout, whatever its fills and colours."""
-    k = img.shape[-1] // res
-    return (F.avg_pool2d(img.mean(dim=1, keepdim=True), k) - F.avg_pool2d(target.mean(dim=1, keepdim=True), k)).abs().mean()
+    """Mean absolute difference of the standardised grey levels of images and their targets at
+    ``res`` px: whether a motif keeps the arrangement of its layout, whatever its fills, colours,
+    brightness and contrast (which its layout does not tell)."""
+    return (_grey_layout(img, res) - _grey_layout(target, res)).abs().mean()
