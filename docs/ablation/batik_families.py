@@ -5,7 +5,11 @@ usage: python docs/ablation/batik_families.py TRAIN_ZIP HELDOUT_ZIP MODEL [MODEL
 
 For every family: SWD (x1e3, 100 images a side) between the model's seeds 0..per_class-1 and the
 held-out motifs of that family, beside the floor (training motifs of the family against the same
-held-out ones) and the classifier of ``family_classifier.py`` (``--cache`` reuses its weights).
+held-out ones), the classifier of ``family_classifier.py`` (``--cache`` reuses its weights), and the
+*arrangement distance*: how far each motif's 16 px grey levels (standardised) are from the nearest
+held-out motif of its family under any wrap-around shift or mirroring (SWD and the classifier
+look at texture; this looks at where the patches, cells and bands lie), beside its floor (training
+motifs of the family).
 
 For a structure model (``layout_by_class``) also:
 * *unseen layouts*: each held-out motif's own layout (the model never saw it) drawn in its family;
@@ -44,6 +48,24 @@ def swd(a: torch.Tensor, b: torch.Tensor) -> float:
     """SWD x1e3 of two sets of [-1, 1] NCHW images."""
     batches = lambda x: [to_uint8(x[s:s + 50]) for s in range(0, len(x), 50)]  # noqa: E731
     return compute_metrics("swd", batches(a), batches(b))["swd"]
+
+
+def grey_layouts(x: torch.Tensor, res: int = 16) -> torch.Tensor:
+    """Standardised grey level at ``res`` px of [-1, 1] images: ``[N, res, res]``."""
+    g = torch.nn.functional.avg_pool2d(x.mean(dim=1, keepdim=True), x.shape[-1] // res)[:, 0]
+    g = g - g.mean(dim=(1, 2), keepdim=True)
+    return g / g.flatten(1).std(dim=1).clamp_min(0.05).view(-1, 1, 1)
+
+
+def arrangement_distance(x: torch.Tensor, real: torch.Tensor) -> float:
+    """Mean over ``x`` of the distance (mean |difference| of the standardised 16 px grey levels) to the
+    nearest of ``real``, over every wrap-around shift and the mirror image (motifs tile): how far each
+    arrangement is from one that occurs in real motifs."""
+    a, r = grey_layouts(x).flatten(1), grey_layouts(real)
+    cands = torch.cat([torch.roll(v, (dy, dx), dims=(1, 2)).flatten(1) for v in (r, r.flip(2))
+                       for dy in range(r.shape[1]) for dx in range(r.shape[2])])
+    best = torch.cat([torch.cdist(a[s:s + 25], cands, p=1).min(dim=1).values for s in range(0, len(a), 25)])
+    return float(best.mean() / a.shape[1])
 
 
 def seeds_images(model, cls: int, n: int, psi: float) -> torch.Tensor:
@@ -95,18 +117,21 @@ def main() -> None:
             torch.save(net.state_dict(), a.cache)
     n = a.per_class
     floor = {cls: swd(x[np.flatnonzero(y == cls)[:n]], hx[hy == cls][:n]) for cls in range(k)}
+    arr_floor = {cls: arrangement_distance(x[np.flatnonzero(y == cls)[:n]], hx[hy == cls]) for cls in range(k)}
     for path in a.models:
         model = open_model(path)
         G = model.G_ema
         structure = bool(getattr(G.cfg, "layout_by_class", False))
         print(f"== {os.path.basename(path)}, psi {a.psi}, {n} seeds per family"
               f"{' (a structure model)' if structure else ''}")
-        print(f"{'family':12s} {'named':>6s} {'SWD':>6s} {'floor':>6s}" + ("  copy-dist  nearest-other" if structure else ""))
+        print(f"{'family':12s} {'named':>6s} {'SWD':>6s} {'floor':>6s} {'arr':>6s} {'floor':>6s}"
+              + ("  copy-dist  nearest-other" if structure else ""))
         rows_all = G.layout_classes.tolist() if structure else []
         for cls in range(k):
             gen = seeds_images(model, cls, n, a.psi)
             named = float(np.mean(predict(net, gen) == cls))
-            line = f"{names[cls]:12s} {named:6.2f} {swd(gen, hx[hy == cls][:n]):6.1f} {floor[cls]:6.1f}"
+            line = (f"{names[cls]:12s} {named:6.2f} {swd(gen, hx[hy == cls][:n]):6.1f} {floor[cls]:6.1f} "
+                    f"{arrangement_distance(gen, hx[hy == cls]):6.3f} {arr_floor[cls]:6.3f}")
             if structure:
                 src = torch.stack([x[r] for r in seed_class_rows(range(n), [cls] * n, rows_all)])
                 fam = x[np.flatnonzero(y == cls)]

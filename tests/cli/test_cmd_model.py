@@ -50,3 +50,15 @@ def test_model_info_gives_the_total_kimg_of_a_fine_tune(tmp_path, capsys):
     path = _with_training(src, tmp_path / "ft.safetensors", {"kimg": 40.5, "kimg_before": 255.7, "kimg_total": 296.2})
     assert main(["model", "info", str(path)]) == 0
     assert "kimg:         40.5 in its last stage, 296.2 in all" in capsys.readouterr().out
+
+
+def test_model_info_names_the_layout_table(tmp_path, capsys):
+    base = dict(z_dim=8, c_dim=2, w_dim=8, img_resolution=16, img_channels=3, mapping_layers=1, channel_base=64,
+                channel_max=8, layout_res=8, layout_chars=5)
+    structure = new_random_model(GeneratorConfig(**base, layout_by_class=True), seed=1, path=tmp_path / "s.safetensors")
+    assert main(["model", "info", str(structure)]) == 0
+    out = capsys.readouterr().out
+    assert "layouts:      5 motif layouts by class (a structure model" in out and "characters:" not in out
+    chars = new_random_model(GeneratorConfig(**base), seed=1, path=tmp_path / "c.safetensors")
+    assert main(["model", "info", str(chars)]) == 0
+    assert "characters:   5 (a character model" in capsys.readouterr().out
