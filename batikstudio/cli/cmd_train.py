@@ -91,8 +91,9 @@ def register(subparsers: Any) -> None:
                         "images differ too little for their latents are penalised); 0 = off")
     t.add_argument("--diversity-cap", type=float, default=0.5, help="ratio above which that term stops pushing")
     t.add_argument("--recon", type=float, default=0.0, metavar="W",
-                   help="with --layout: generated glyphs are drawn with the real batch's fonts and characters, "
-                        "and W times their pixel error against those glyphs joins G's loss; e.g. 1; 0 = off")
+                   help="with --layout: generated images are drawn with the real batch's classes and layouts, "
+                        "and W times their error against those images joins G's loss (a character model: pixel "
+                        "error; a structure model: only the standardised grey level at L x L px); e.g. 4; 0 = off")
     t.add_argument("--mirror", action="store_true", help="x-flip real images")
     t.add_argument("--freeze-d", type=int, default=0, help="freeze the first N blocks of D")
     t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")

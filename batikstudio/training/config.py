@@ -115,7 +115,8 @@ class TrainConfig:
             with the labels (font and character) of the real batch, and this weight times their
             reconstruction error against those reals (:func:`~batikstudio.training.losses.recon_error`)
             joins G's loss; a real glyph is the one right answer for its font and character.
-            0 = off.
+            Structure models (``g_kwargs["layout_by_class"]``): only the arrangement is compared
+            (:func:`~batikstudio.training.losses.layout_error`). 0 = off.
         diversity_cap: the image/latent distance ratio above which the term stops pushing
             (mean absolute pixel difference in [-1, 1] units per unit of latent difference).
         mixed_precision: autocast (bf16 when supported, else fp16 + GradScaler) on CUDA.
