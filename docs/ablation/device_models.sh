@@ -51,7 +51,7 @@ if [ "$MIN_B" != 0 ]; then
   stamp "batik data"
   train batik-wide "$WORK/batik64.zip" "$SRC/batik-motifs-64.safetensors" "$MIN_B" \
     --diversity 2 --diffusion --mirror --tileable --r1-gamma 1 --mismatch 0.5 \
-    --class-weights kawung=1.5,ceplok=1.5,tambal=4,sekarjagad=4
+    --class-weights tambal=2,sekarjagad=2 --layout 16 --layout-source images --recon 4  # a structure model since stage 10
 fi
 if [ "$MIN_K" != 0 ]; then
   [ -e "$WORK/kai64.zip" ] || bs calligraphy-data --font "$SRC/ukai.ttf" --font "$SRC/gkai00mp.ttf" \
