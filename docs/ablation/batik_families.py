@@ -29,7 +29,7 @@ from PIL import Image
 
 torch.set_num_threads(1)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from family_classifier import load, make_net, predict, train  # noqa: E402
+from family_classifier import load, predict, ready  # noqa: E402
 
 from batikstudio.core.latents import seeds_to_z  # noqa: E402
 from batikstudio.core.nets.layout import ink_layouts, seed_class_rows, standardise_layouts  # noqa: E402
@@ -107,14 +107,7 @@ def main() -> None:
     x, y, names = load(a.train_zip)
     hx, hy, _ = load(a.heldout_zip)
     k = len(names)
-    if a.cache and os.path.exists(a.cache):
-        net = make_net(k)
-        net.load_state_dict(torch.load(a.cache, weights_only=True))
-        net.eval()
-    else:
-        net = train(x, y, k, a.epochs)
-        if a.cache:
-            torch.save(net.state_dict(), a.cache)
+    net = ready(x, y, k, a.epochs, a.cache)
     n = a.per_class
     floor = {cls: swd(x[np.flatnonzero(y == cls)[:n]], hx[hy == cls][:n]) for cls in range(k)}
     arr_floor = {cls: arrangement_distance(x[np.flatnonzero(y == cls)[:n]], hx[hy == cls]) for cls in range(k)}

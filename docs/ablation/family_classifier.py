@@ -89,6 +89,18 @@ def report(name: str, pred: np.ndarray, y: np.ndarray, names: list[str]) -> None
         print(f"  {names[cls]:12s} {np.mean(p == cls):.2f}{other}")
 
 
+def ready(x, y, k: int, epochs: int, cache: str | None) -> torch.nn.Module:
+    """The classifier: loaded from ``cache`` when that file exists, else trained (and saved there)."""
+    if cache and os.path.exists(cache):
+        net = make_net(k)
+        net.load_state_dict(torch.load(cache, weights_only=True))
+        return net.eval()
+    net = train(x, y, k, epochs)
+    if cache:
+        torch.save(net.state_dict(), cache)
+    return net
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("train_zip")
@@ -102,14 +114,7 @@ def main() -> None:
     t0 = time.time()
     x, y, names = load(a.train_zip)
     k = len(names)
-    if a.cache and os.path.exists(a.cache):
-        net = make_net(k)
-        net.load_state_dict(torch.load(a.cache, weights_only=True))
-        net.eval()
-    else:
-        net = train(x, y, k, a.epochs)
-        if a.cache:
-            torch.save(net.state_dict(), a.cache)
+    net = ready(x, y, k, a.epochs, a.cache)
     print(f"classifier ready, {time.time() - t0:.0f}s")
     hx, hy, _ = load(a.heldout_zip)
     report("held-out motifs (the ceiling)", predict(net, hx), hy, names)
