@@ -86,14 +86,15 @@ def request_layouts(G: torch.nn.Module, req: RenderRequest, seeds, start: int = 
     structure = bool(getattr(cfg, "layout_res", 0) and getattr(cfg, "layout_by_class", False))
     if req.layout_seed is not None and not structure:
         raise ValueError("only a structure model (a batik model with motif layouts) takes an arrangement seed")
-    if not getattr(cfg, "layout_res", 0) or structure:
-        if req.text:
-            raise ValueError("this model writes no characters: a text needs a calligraphy model with a "
-                             "character table")
-        if not structure:
-            return {}
+    characters = bool(getattr(cfg, "layout_res", 0)) and not structure
+    if req.text and not characters:
+        raise ValueError("this model writes no characters: a text needs a calligraphy model with a "
+                         "character table")
+    if structure:
         picks = list(seeds) if req.layout_seed is None else [req.layout_seed] * len(seeds)
         return {"layout": G.seed_layouts(picks, [req.class_index or 0] * len(seeds))}
+    if not characters:
+        return {}
     if req.text:
         return {"layout": G.char_layouts("".join(req.char_for(start + k) for k in range(len(seeds))))}
     return layout_kwargs(G, seeds)
