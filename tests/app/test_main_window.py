@@ -56,7 +56,8 @@ def test_open_grid_select_and_sliders(qtbot, window):
 def test_mix_favourite_undo_redo_export(qtbot, window, tmp_path):
     win = window
     check, spin = win.motif.mix_boxes["coarse"]
-    _wait_render(qtbot, win, lambda: spin.setValue(11))
+    spin.setValue(11)  # the box is unchecked: choosing its seed is not yet an edit, so nothing renders
+    assert win.vm.state.mix == () and not win.vm.undo_stack.canUndo()
     result = _wait_render(qtbot, win, lambda: check.setChecked(True))
     assert [m.to_dict()["seed"] for m in result.request.mix] == [11]
 
