@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
@@ -106,25 +107,23 @@ class ModelLibrary(QWidget):
 
     def refresh(self) -> None:
         self.list.clear()
-        seen: set[str] = set()
+        entries: dict[str, tuple[Path, str]] = {}  # one entry per file, however it is reached
         for label, folder in self.folders():
             if folder.is_dir():
                 for path in sorted(folder.iterdir()):
                     if path.suffix in MODEL_SUFFIXES and path.is_file() and is_generator_file(path):
-                        self._add(path, label, seen)
+                        entries.setdefault(str(path.resolve()), (path, label))
         for p in self.recent():
             if Path(p).is_file():
-                self._add(Path(p), "recent", seen)
-
-    def _add(self, path: Path, label: str, seen: set[str]) -> None:
-        key = str(path.resolve())
-        if key in seen:
-            return
-        seen.add(key)
-        item = QListWidgetItem(f"{path.stem}  ({label})")
-        item.setData(PATH_ROLE, str(path))
-        item.setToolTip(str(path))
-        self.list.addItem(item)
+                entries.setdefault(str(Path(p).resolve()), (Path(p), "recent"))
+        stems = Counter(path.stem for path, _ in entries.values())
+        for path, label in entries.values():
+            # two files of one name (a copy elsewhere, another checkout's model): say where each lives
+            where = f": {_short_folder(path.parent)}" if stems[path.stem] > 1 and label != "bundled" else ""
+            item = QListWidgetItem(f"{path.stem}  ({label}{where})")
+            item.setData(PATH_ROLE, str(path))
+            item.setToolTip(str(path))
+            self.list.addItem(item)
 
     def paths(self) -> list[str]:
         return [self.list.item(i).data(PATH_ROLE) for i in range(self.list.count())]
@@ -144,6 +143,16 @@ class ModelLibrary(QWidget):
     def _on_current(self, item, _previous) -> None:
         if item is not None:
             self.card.setText(describe_model_file(Path(item.data(PATH_ROLE))))
+
+
+def _short_folder(folder: Path) -> str:
+    """``folder`` resolved, with the home directory written as ``~``."""
+    folder = folder.resolve()
+    try:
+        rel = folder.relative_to(Path.home().resolve()).as_posix()
+    except ValueError:
+        return str(folder)
+    return "~" if rel == "." else "~/" + rel
 
 
 def default_model_path() -> Path | None:

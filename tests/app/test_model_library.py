@@ -1,0 +1,42 @@
+"""The model library's list: one row per file, and files of one name told apart by their folder."""
+
+import shutil
+
+from batikstudio.app.model_library import ModelLibrary
+
+
+def _labels(lib):
+    return [lib.list.item(i).text() for i in range(lib.list.count())]
+
+
+def test_recent_files_of_one_name_show_their_folders(qtbot, tiny_model_file, tmp_path):
+    a, b = tmp_path / "one" / "motifs.safetensors", tmp_path / "two" / "motifs.safetensors"
+    for path in (a, b):
+        path.parent.mkdir()
+        shutil.copy(tiny_model_file, path)
+    lib = ModelLibrary()
+    qtbot.addWidget(lib)
+    lib.add_recent(str(tiny_model_file))
+    lib.add_recent(str(a))
+    lib.add_recent(str(b))
+    lib.add_recent(str(tmp_path / "one" / ".." / "one" / "motifs.safetensors"))  # the same file again
+    labels = _labels(lib)
+    mine = [t for t in labels if t.startswith("motifs ")]
+    assert sorted(mine) == sorted([f"motifs  (recent: {a.parent})", f"motifs  (recent: {b.parent})"])
+    assert "tiny  (recent)" in labels  # a name that occurs once keeps the short label
+    assert sum(1 for p in lib.paths() if p.endswith("motifs.safetensors")) == 2
+
+
+def test_a_copy_of_a_bundled_model_is_told_apart_from_it(qtbot, tmp_path):
+    from batikstudio.app.model_library import default_model_path
+
+    bundled = default_model_path()
+    copy = tmp_path / "elsewhere" / bundled.name
+    copy.parent.mkdir()
+    shutil.copy(bundled, copy)
+    lib = ModelLibrary()
+    qtbot.addWidget(lib)
+    lib.add_recent(str(copy))
+    labels = _labels(lib)
+    assert f"{bundled.stem}  (bundled)" in labels
+    assert f"{bundled.stem}  (recent: {copy.parent})" in labels
