@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
@@ -116,10 +115,13 @@ class ModelLibrary(QWidget):
         for p in self.recent():
             if Path(p).is_file():
                 entries.setdefault(str(Path(p).resolve()), (Path(p), "recent"))
-        stems = Counter(path.stem for path, _ in entries.values())
+        by_stem: dict[str, list[Path]] = {}
+        for path, _ in entries.values():
+            by_stem.setdefault(path.stem, []).append(path)
         for path, label in entries.values():
             # two files of one name (a copy elsewhere, another checkout's model): say where each lives
-            where = f": {_short_folder(path.parent)}" if stems[path.stem] > 1 and label != "bundled" else ""
+            namesakes = by_stem[path.stem]
+            where = "" if len(namesakes) == 1 or label == "bundled" else f": {_telling_folder(path, namesakes)}"
             item = QListWidgetItem(f"{path.stem}  ({label}{where})")
             item.setData(PATH_ROLE, str(path))
             item.setToolTip(str(path))
@@ -143,6 +145,18 @@ class ModelLibrary(QWidget):
     def _on_current(self, item, _previous) -> None:
         if item is not None:
             self.card.setText(describe_model_file(Path(item.data(PATH_ROLE))))
+
+
+def _telling_folder(path: Path, namesakes: list[Path]) -> str:
+    """The shortest end of ``path``'s folder that no namesake's folder shares ("…/rd24/models"),
+    or the whole folder where nothing shorter tells them apart."""
+    mine = path.parent.resolve().parts
+    others = [p.parent.resolve().parts for p in namesakes if p is not path]
+    for k in range(1, len(mine)):
+        tail = mine[-k:]
+        if all(other[-k:] != tail for other in others):
+            return "…/" + "/".join(tail)
+    return _short_folder(path.parent)
 
 
 def _short_folder(folder: Path) -> str:
