@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,11 @@ def resume_plan(run_dir: str, label: str = "") -> TrainPlan:
     """
     from batikstudio.training.runfolder import RunFolder
 
-    cfg = RunFolder(run_dir, create=False).read_config()
-    return TrainPlan(config=cfg, run_dir=str(run_dir), resume=True, label=label)
+    folder = RunFolder(run_dir, create=False)
+    cfg = folder.read_config()
+    plan = TrainPlan(config=cfg, run_dir=str(run_dir), resume=True, label=label)
+    recorded = folder.read_measure()  # what the run was scored with, when it says
+    return plan if recorded is None else replace(plan, metrics=recorded[0], metrics_num=recorded[1])
 
 
 class _DatasetStage:
@@ -123,7 +126,8 @@ def training_job(plan: TrainPlan, ctx: JobContext) -> TrainResult:
         dataset = open_dataset(plan.config.data)
         hooks = training_metrics(plan.metrics, dataset, num=plan.metrics_num,
                                  options=MetricOptions(tileable=plan.config.tileable))
-    return train(TrainRequest(plan.config, plan.run_dir, resume=plan.resume, dataset=dataset, metrics=hooks), ctx)
+    return train(TrainRequest(plan.config, plan.run_dir, resume=plan.resume, dataset=dataset, metrics=hooks,
+                              measure=(tuple(plan.metrics), plan.metrics_num)), ctx)
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,7 @@ def torchrun_command(plan: TrainPlan, python: str | None = None) -> list[str]:
         raise ValueError(f"gpus must be >= 1, got {plan.gpus}")
     head = [python or sys.executable, "-m", "torch.distributed.run", "--standalone",
             "--nproc-per-node", str(plan.gpus), "-m", "batikstudio", "train"]
-    measure = ["--metrics", ",".join(plan.metrics), "--metrics-num", str(plan.metrics_num)] if plan.metrics else []
+    measure = ["--metrics", ",".join(plan.metrics) or "none"] + (["--metrics-num", str(plan.metrics_num)] if plan.metrics else [])
     if plan.resume:
         return head + ["--resume", str(plan.run_dir), "--kimg", str(plan.config.total_kimg)] + measure
     return (head + ["--data", str(plan.config.data), "--out", str(plan.run_dir)] + train_cli_args(plan.config)

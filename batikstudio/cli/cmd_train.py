@@ -23,6 +23,8 @@ from typing import Any
 
 from batikstudio.errors import BatikError
 
+DEFAULT_METRICS_NUM = 1024
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("train", help="train a generator (StyleGAN2, Wasserstein, Diffusion-GAN)",
@@ -132,9 +134,11 @@ def register(subparsers: Any) -> None:
     r.add_argument("--tick", type=float, default=4.0, help="kimg per tick")
     r.add_argument("--snap", type=int, default=10, help="snapshot every N ticks")
     r.add_argument("--keep", type=int, default=3, help="keep the last N snapshots (and the best)")
-    r.add_argument("--metrics", default="",
-                   help="metrics at every snapshot, e.g. swd (weight-free) or swd,fd-effnet; the first picks the best snapshot")
-    r.add_argument("--metrics-num", type=int, default=1024, help="images per metric evaluation (default 1024)")
+    r.add_argument("--metrics",
+                   help="metrics at every snapshot, e.g. swd (weight-free) or swd,fd-effnet; the first picks the best "
+                        "snapshot; a resumed run goes on with the ones it had unless given ('none' stops them)")
+    r.add_argument("--metrics-num", type=int,
+                   help=f"images per metric evaluation (default {DEFAULT_METRICS_NUM}, or the run's own on --resume)")
     r.add_argument("--samples", type=int, default=16,
                    help="seeds in the per-tick sample grid (a multiple of the class count gives a column per class)")
     p.set_defaults(func=run)
@@ -263,9 +267,11 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
         ctx.cancel()
 
     signal.signal(signal.SIGINT, on_sigint)
-    dataset, metrics = _metric_hooks(args, run_dir, resume, cfg)
+    measure, record = _measurement(args, run_dir, resume, main_proc)
+    dataset, metrics = _metric_hooks(*measure, run_dir, resume, cfg)
     try:
-        result = train(TrainRequest(cfg, run_dir, resume=resume, dataset=dataset, metrics=metrics), ctx)
+        result = train(TrainRequest(cfg, run_dir, resume=resume, dataset=dataset, metrics=metrics,
+                                    measure=measure if record else None), ctx)
     finally:
         signal.signal(signal.SIGINT, previous)
     if main_proc:
@@ -292,23 +298,44 @@ def _with_budget(bar: Any, minutes: float | None, clock: str, cancel: Any) -> An
     return report
 
 
-def _metric_hooks(args: argparse.Namespace, run_dir: str, resume: bool, cfg: Any) -> tuple[Any, dict]:
-    """The data set (opened once, shared with the trainer) and the ``--metrics`` hooks, or ``(None, {})``."""
-    if not args.metrics.strip():
+def _measurement(args: argparse.Namespace, run_dir: str, resume: bool,
+                 main_proc: bool) -> tuple[tuple[tuple[str, ...], int], bool]:
+    """``((metric names, images per evaluation), record)`` for this invocation: ``--metrics`` /
+    ``--metrics-num`` where given, else (on ``--resume``) what the run recorded in measure.json;
+    ``record`` says whether the run folder should record them (a new run, or given options)."""
+    from batikstudio.training.metrics import parse_metric_names
+
+    recorded = None
+    if resume and args.metrics is None:
+        from batikstudio.training.runfolder import RunFolder
+
+        recorded = RunFolder(run_dir, create=False).read_measure()
+    if recorded is not None:
+        names, num = recorded
+        num = num if args.metrics_num is None else args.metrics_num
+        if names and main_proc:
+            print(f"measuring {','.join(names)} ({num} images) at every snapshot, as this run did "
+                  "(--metrics none stops it)", file=sys.stderr)
+    else:
+        spec = (args.metrics or "").strip()
+        names = () if spec.lower() in ("", "none") else parse_metric_names(spec)
+        num = DEFAULT_METRICS_NUM if args.metrics_num is None else args.metrics_num
+    if names and num < 2:
+        raise BatikError("--metrics-num must be at least 2")
+    return (names, num), not resume or args.metrics is not None or args.metrics_num is not None
+
+
+def _metric_hooks(names: tuple[str, ...], num: int, run_dir: str, resume: bool, cfg: Any) -> tuple[Any, dict]:
+    """The data set (opened once, shared with the trainer) and the metric hooks, or ``(None, {})``."""
+    if not names:
         return None, {}
     from batikstudio.io.datasetreader import open_dataset
-    from batikstudio.training.metrics import parse_metric_names
-    from batikstudio.training.metrics.evaluate import training_metrics
+    from batikstudio.training.metrics.evaluate import MetricOptions, training_metrics
 
-    names = parse_metric_names(args.metrics)
-    if args.metrics_num < 2:
-        raise BatikError("--metrics-num must be at least 2")
     if resume:
         from batikstudio.training.runfolder import RunFolder
 
         cfg = RunFolder(run_dir).read_config()
-    from batikstudio.training.metrics.evaluate import MetricOptions
-
     dataset = open_dataset(cfg.data)
     # a run trained for seamless tiles is judged as it renders: wrapped
-    return dataset, training_metrics(names, dataset, num=args.metrics_num, options=MetricOptions(tileable=cfg.tileable))
+    return dataset, training_metrics(names, dataset, num=num, options=MetricOptions(tileable=cfg.tileable))

@@ -315,6 +315,9 @@ class TrainRequest:
             ``resolution``, ``channels``, ``class_names``); ``None`` opens ``config.data``.
         metrics: ``name -> fn(G_ema, device) -> float`` evaluated every snapshot (lower is
             better; the first decides the best snapshot).
+        measure: ``(metric names, images per evaluation)`` behind ``metrics``, recorded in the
+            run folder's measure.json once the run starts, so a later resume can go on alike;
+            ``None`` leaves the record as it is.
         rank / world_size: this process in a multi-process run; ``None`` reads torchrun's
             environment (``RANK``, ``WORLD_SIZE``).
     """
@@ -324,6 +327,7 @@ class TrainRequest:
     resume: bool = False
     dataset: Any = None
     metrics: Mapping[str, MetricFn] = field(default_factory=dict)
+    measure: tuple[tuple[str, ...], int] | None = None
     rank: int | None = None
     world_size: int | None = None
 

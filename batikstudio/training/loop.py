@@ -262,6 +262,8 @@ class _Run:
                                                 "r1_gamma": trainer.r1_gamma,
                                                 "ema_kimg": self.cfg.effective_ema_kimg(),
                                                 "world_size": self.info.world_size})
+        if self.info.is_main and self.request.measure is not None:
+            self.folder.write_measure(*self.request.measure)
         if self.info.is_main:
             with self.folder.logging_to_file():
                 return self._loop(trainer, tick)

@@ -169,6 +169,28 @@ class RunFolder:
         line = json.dumps(dict(row), sort_keys=True, default=_json_default)
         atomic_write_text(self.metrics_path, old + line + "\n")
 
+    @property
+    def measure_path(self) -> Path:
+        return self.path / "measure.json"
+
+    def write_measure(self, names: tuple[str, ...], num: int) -> None:
+        """Record what every snapshot is scored with (``()``: nothing), so a resume goes on alike."""
+        atomic_write_text(self.measure_path, json.dumps({"metrics": list(names), "num": int(num)}))
+
+    def read_measure(self) -> tuple[tuple[str, ...], int] | None:
+        """``(metric names, images per evaluation)`` recorded by :meth:`write_measure`, or None.
+
+        Raises:
+            BatikError: if measure.json is unreadable.
+        """
+        try:
+            data = json.loads(self.measure_path.read_text(encoding="utf-8"))
+            return tuple(str(n) for n in data["metrics"]), int(data["num"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BatikError(f"{self.measure_path} is unreadable ({exc}); give --metrics to replace it") from exc
+
     def read_metrics(self) -> list[dict[str, Any]]:
         if not self.metrics_path.exists():
             return []

@@ -65,7 +65,8 @@ def test_resume_command_and_bad_gpu_count():
     assert torchrun_command(plan, "py")[-9:] == ["train", "--resume", "/runs/r1", "--kimg", "50",
                                                  "--metrics", "swd", "--metrics-num", "512"]
     quiet = TrainPlan(config=TrainConfig(total_kimg=50), run_dir="/runs/r1", resume=True, gpus=2, metrics=())
-    assert torchrun_command(quiet, "py")[-5:] == ["train", "--resume", "/runs/r1", "--kimg", "50"]
+    # no metrics is said out loud: a resumed run would otherwise go on with the ones it recorded
+    assert torchrun_command(quiet, "py")[-7:] == ["train", "--resume", "/runs/r1", "--kimg", "50", "--metrics", "none"]
     with pytest.raises(ValueError):
         torchrun_command(TrainPlan(config=TrainConfig(), run_dir="r", gpus=0))
     assert torchrun_command(plan)[0] == sys.executable
@@ -88,8 +89,10 @@ def test_training_job_builds_the_data_set_trains_resumes_and_exports(tmp_path):
     assert [p.kimg for p in ticks] == [0.004, 0.008]  # no previews
     assert all(p.metrics["swd"] > 0 for p in ticks)  # measured at every snapshot, for the plot
     longer = resume_plan(str(run))
+    assert (longer.metrics, longer.metrics_num) == (("swd",), 16)  # what the run recorded
     longer = TrainPlan(longer.config.replace(total_kimg=0.012), longer.run_dir, resume=True, metrics=())
     assert training_job(longer, RecordingContext()).kimg == pytest.approx(0.012)
+    assert resume_plan(str(run)).metrics == ()  # measuring nothing is recorded too
     out = export_job(ExportRequest(str(run), str(tmp_path / "lib" / "mine.safetensors"), "mine"), RecordingContext())
     meta = read_model_meta(out)
     assert meta.name == "mine" and meta.training["kimg"] == pytest.approx(0.012)

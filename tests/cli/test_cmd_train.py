@@ -79,10 +79,21 @@ def test_metrics_at_each_snapshot_and_after_resume(tmp_path, capsys):
     assert main(["train", "--data", str(folder), "--out", str(run), "--batch", "4", "--kimg", "0.008",
                  "--tick", "0.004", "--snap", "1", "--augment", "none", "--device", "cpu", *NETS, *common]) == 0
     assert main(["train", "--resume", str(run), "--kimg", "0.012", *common]) == 0
+    # a resume without --metrics goes on measuring what the run measured, and says so
+    assert main(["train", "--resume", str(run), "--kimg", "0.016"]) == 0
+    assert "measuring swd (16 images) at every snapshot, as this run did" in capsys.readouterr().err
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     scored = [r for r in rows if r.get("snapshot")]
-    assert len(scored) == 3
+    assert len(scored) == 4
     assert all(r["metrics"]["swd"] > 0 for r in scored)
+    # --metrics none stops it, and is remembered
+    for kimg in ("0.020", "0.024"):
+        assert main(["train", "--resume", str(run), "--kimg", kimg] + (["--metrics", "none"] if kimg == "0.020" else [])) == 0
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [bool(r["metrics"]) for r in rows if r.get("snapshot")] == [True] * 4 + [False] * 2
+    (run / "measure.json").write_text("{not json")
+    assert main(["train", "--resume", str(run), "--kimg", "0.028"]) == 2
+    assert "measure.json is unreadable" in capsys.readouterr().err
 
 
 def test_metrics_need_known_names(tmp_path, png_folder, capsys):
