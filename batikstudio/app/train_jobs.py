@@ -219,7 +219,10 @@ def torchrun_command(plan: TrainPlan, python: str | None = None) -> list[str]:
         raise ValueError(f"gpus must be >= 1, got {plan.gpus}")
     head = [python or sys.executable, "-m", "torch.distributed.run", "--standalone",
             "--nproc-per-node", str(plan.gpus), "-m", "batikstudio", "train"]
-    measure = ["--metrics", ",".join(plan.metrics) or "none"] + (["--metrics-num", str(plan.metrics_num)] if plan.metrics else [])
+    # "none" said out loud: a resumed run otherwise goes on with the metrics it recorded
+    measure = ["--metrics", ",".join(plan.metrics) or "none"]
+    if plan.metrics:
+        measure += ["--metrics-num", str(plan.metrics_num)]
     if plan.resume:
         return head + ["--resume", str(plan.run_dir), "--kimg", str(plan.config.total_kimg)] + measure
     return (head + ["--data", str(plan.config.data), "--out", str(plan.run_dir)] + train_cli_args(plan.config)
