@@ -11,6 +11,7 @@ Backend: ``nccl`` on CUDA, ``gloo`` on CPU. Only rank 0 writes files.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 from dataclasses import dataclass
@@ -61,6 +62,10 @@ def init_distributed(rank: int | None, world_size: int | None, device: torch.dev
         return DistInfo()
     if dist.is_available() and dist.is_initialized():
         return DistInfo(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=local)
+    if not faulthandler.is_enabled():
+        # a process that dies of a signal (a C++ abort in a collective or in the teardown) prints
+        # where its threads were: otherwise torchrun / mp.spawn report only "SIGABRT"
+        faulthandler.enable()
     backend = "nccl" if device.type == "cuda" else "gloo"
     dist.init_process_group(backend=backend, rank=rank, world_size=world)
     log.info("process %d of %d joined (%s)", rank, world, backend)

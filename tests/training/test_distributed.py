@@ -1,5 +1,6 @@
 """Two gloo processes on the CPU give the same weights as one process with the same global batch."""
 
+import faulthandler
 import os
 import socket
 
@@ -103,3 +104,20 @@ def test_train_tells_the_teardown_how_the_run_ended(monkeypatch, fails):
     else:
         assert train(request, RecordingContext()) == "result"
     assert ended == [not fails]
+
+
+def test_a_joining_process_reports_a_fatal_signal_with_its_stack(monkeypatch):
+    joined = []
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda **kw: joined.append(kw))
+    was_enabled = faulthandler.is_enabled()
+    faulthandler.disable()
+    try:
+        info = distributed.init_distributed(1, 2, torch.device("cpu"))
+        assert faulthandler.is_enabled(), "a SIGABRT in a gloo process would print nothing but the signal"
+    finally:
+        faulthandler.disable()
+        if was_enabled:
+            faulthandler.enable()
+    assert joined == [{"backend": "gloo", "rank": 1, "world_size": 2}]
+    assert info.initialised and info.rank == 1
