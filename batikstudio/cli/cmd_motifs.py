@@ -19,6 +19,7 @@ from batikstudio.motifs.colours import PALETTES
 from batikstudio.motifs.families import FAMILIES
 from batikstudio.motifs.generate import contact_sheet, render_motif
 from batikstudio.motifs.jobs import MotifDatasetRequest, make_motif_dataset
+from batikstudio.motifs.spec import EDITIONS, LATEST_EDITION
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--palette", choices=sorted(PALETTES), default=None,
                    help="one palette for every motif (default: typical palettes per family)")
+    p.add_argument("--edition", type=int, choices=EDITIONS, default=LATEST_EDITION,
+                   help=f"motif generator edition (default {LATEST_EDITION}); 1 is the generator the bundled "
+                   "batik models were trained on, 2 keeps every sekar jagad island outlined where two "
+                   "dark islands meet")
     p.add_argument("--workers", type=int, default=1,
                    help="processes rendering at once (default 1; the images do not depend on it)")
     p.add_argument("--sheet", action="store_true",
@@ -60,12 +65,13 @@ def _sheet(args: argparse.Namespace, families: tuple[str, ...]) -> int:
     images = []
     for fam in families:
         for s in range(args.seed, args.seed + args.count):
-            img = render_motif(fam, s, args.res, args.palette)
+            img = render_motif(fam, s, args.res, args.palette, args.edition)
             images.append(np.tile(img, (2, 2, 1)) if args.tiled else img)
     sheet = contact_sheet(images, args.count)
     save_image(args.output, sheet, {"source": "procedural motifs", "families": list(families),
                                     "seeds": [args.seed, args.seed + args.count - 1],
-                                    "res": args.res, "tiled": bool(args.tiled)})
+                                    "res": args.res, "tiled": bool(args.tiled),
+                                    "motif_edition": args.edition})
     print(f"wrote {args.output} ({len(families)} families x {args.count} seeds)")
     return 0
 
@@ -76,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return _sheet(args, families)
     request = MotifDatasetRequest(dst=str(args.output), count=args.count, res=args.res,
                                   families=families, seed=args.seed, palette=args.palette,
-                                  workers=args.workers)
+                                  workers=args.workers, edition=args.edition)
     request.validate()
     ctx = InlineContext(on_progress=TerminalProgress("motifs"))
     result = make_motif_dataset(request, ctx)

@@ -103,8 +103,8 @@ class DatasetWriter:
             self.chars.append(char)
         return name
 
-    def _publish(self, classes: Sequence[str]) -> None:
-        content: dict = {"labels": self.labels, "class_names": list(classes)}
+    def _publish(self, classes: Sequence[str], extra: dict | None) -> None:
+        content: dict = {"labels": self.labels, "class_names": list(classes), **(extra or {})}
         if self.chars:
             content["characters"] = "".join(self.chars)  # ours: the character of each labelled image, in order
         meta = json.dumps(content, ensure_ascii=False)
@@ -118,9 +118,10 @@ class DatasetWriter:
         os.replace(self._tmpdir, self.dst)
         self._tmpdir = None
 
-    def finish(self, classes: Sequence[str]) -> None:
-        """Write ``dataset.json`` (labels + class names) and publish the data set."""
-        self._publish(classes)
+    def finish(self, classes: Sequence[str], extra: dict | None = None) -> None:
+        """Write ``dataset.json`` (labels + class names, and the keys of ``extra``, which say
+        how the data was made) and publish the data set."""
+        self._publish(classes, extra)
         self._stack.close()  # closes the zip, then renames the temporary file
         self._finished = True
 

@@ -17,7 +17,7 @@ from batikstudio.motifs.colours import DARK, GROUND, LIGHT, MAIN, MID, PALETTES,
 from batikstudio.motifs.crackle import apply_crackle
 from batikstudio.motifs.families import FAMILIES
 from batikstudio.motifs.fills import apply_fill
-from batikstudio.motifs.spec import Family, MotifSpec, family_rng
+from batikstudio.motifs.spec import EDITIONS, LATEST_EDITION, Family, MotifSpec, check_edition, family_rng
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +37,20 @@ def get_family(name: str) -> Family:
         raise ValueError(f"unknown motif family {name!r}; known: {', '.join(FAMILIES)}") from None
 
 
-def make_spec(family: str, seed: int, palette: str | None = None) -> MotifSpec:
+def make_spec(family: str, seed: int, palette: str | None = None,
+              edition: int = LATEST_EDITION) -> MotifSpec:
     """Draw the random choices of motif ``seed`` of ``family``.
 
     Args:
         family: a key of :data:`FAMILIES`.
         seed: any integer >= 0.
         palette: force this palette (else one typical for the family is drawn).
+        edition: the generator edition to draw it with (:data:`~batikstudio.motifs.spec.EDITIONS`).
 
     Raises:
-        ValueError: unknown family or palette, negative seed.
+        ValueError: unknown family, palette or edition, negative seed.
     """
+    edition = check_edition(edition)
     fam = get_family(family)
     rng = family_rng(family, seed, 0)
     pal = fam.palettes[int(rng.integers(len(fam.palettes)))]
@@ -64,6 +67,7 @@ def make_spec(family: str, seed: int, palette: str | None = None) -> MotifSpec:
         line=float(rng.uniform(0.0045, 0.008)),
         fill=str(fam.fills[int(rng.integers(len(fam.fills)))]),
         crackle=float(rng.uniform(0.2, 1.0)) if rng.random() < fam.crackle_p else 0.0,
+        edition=edition,
     )
 
 
@@ -107,16 +111,17 @@ def render_spec(spec: MotifSpec, res: int = 256) -> np.ndarray:
     return finish(np.ascontiguousarray(labels), lut, int(res))
 
 
-def render_motif(family: str, seed: int, res: int = 256, palette: str | None = None) -> np.ndarray:
+def render_motif(family: str, seed: int, res: int = 256, palette: str | None = None,
+                 edition: int = LATEST_EDITION) -> np.ndarray:
     """Render motif ``seed`` of ``family`` as a seamless ``(res, res, 3)`` uint8 RGB tile.
 
-    Same (family, seed, res, palette) -> identical pixels.
+    Same (family, seed, res, palette, edition) -> identical pixels.
 
     >>> a = render_motif("parang", 3, 64); b = render_motif("parang", 3, 64)
     >>> a.shape, a.dtype.name, bool((a == b).all())
     ((64, 64, 3), 'uint8', True)
     """
-    return render_spec(make_spec(family, seed, palette), res)
+    return render_spec(make_spec(family, seed, palette, edition), res)
 
 
 def with_palette(spec: MotifSpec, palette: str) -> MotifSpec:
@@ -140,5 +145,5 @@ def contact_sheet(images: list[np.ndarray], cols: int, gap: int = 4,
     return sheet
 
 
-__all__ = ["FAMILIES", "PALETTES", "MotifSpec", "make_spec", "render_spec", "render_motif",
+__all__ = ["EDITIONS", "FAMILIES", "LATEST_EDITION", "PALETTES", "MotifSpec", "make_spec", "render_spec", "render_motif",
            "draw_labels", "with_palette", "contact_sheet", "get_family"]

@@ -17,6 +17,7 @@ from batikstudio.motifs.colours import get_palette
 from batikstudio.motifs.dataset import DatasetWriter
 from batikstudio.motifs.families import FAMILIES
 from batikstudio.motifs.generate import MAX_RES, MIN_RES, get_family, render_motif
+from batikstudio.motifs.spec import LATEST_EDITION, check_edition
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class MotifDatasetRequest:
         palette: force one palette for every image (default: typical palettes per family).
         workers: processes that render at once (1: render in this process). The images are
             the same whatever the count: each depends only on its family and seed.
+        edition: the motif generator edition (recorded in ``dataset.json`` as ``motif_edition``).
     """
 
     dst: str
@@ -43,6 +45,7 @@ class MotifDatasetRequest:
     seed: int = 0
     palette: str | None = None
     workers: int = 1
+    edition: int = LATEST_EDITION
 
     def validate(self) -> None:
         """Raise ``ValueError`` with a one-line reason for a bad request."""
@@ -62,11 +65,12 @@ class MotifDatasetRequest:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
         if not 1 <= self.workers <= 256:
             raise ValueError(f"workers must be 1..256, got {self.workers}")
+        check_edition(self.edition)
 
-    def motif(self, i: int) -> tuple[str, int, int, str | None]:
-        """``render_motif`` arguments of image ``i`` (family, seed, res, palette)."""
+    def motif(self, i: int) -> tuple[str, int, int, str | None, int]:
+        """``render_motif`` arguments of image ``i`` (family, seed, res, palette, edition)."""
         fams = self.families
-        return fams[i % len(fams)], self.seed + i // len(fams), self.res, self.palette
+        return fams[i % len(fams)], self.seed + i // len(fams), self.res, self.palette, self.edition
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def _one_thread() -> None:
     cv2.setNumThreads(1)  # each worker process is one of the parallel streams
 
 
-def _render(args: tuple[str, int, int, str | None]) -> np.ndarray:
+def _render(args: tuple[str, int, int, str | None, int]) -> np.ndarray:
     return render_motif(*args)
 
 
@@ -131,6 +135,6 @@ def make_motif_dataset(request: MotifDatasetRequest, ctx: JobContext) -> MotifDa
         finally:
             images.close()
         ctx.status("writing dataset.json")
-        writer.finish(fams)
+        writer.finish(fams, {"motif_edition": request.edition})
     log.info("wrote %d motifs to %s", request.count, request.dst)
     return MotifDatasetResult(request.dst, request.count, tuple(fams))

@@ -5,7 +5,7 @@
 set -euo pipefail
 W=${1:?work folder}
 mkdir -p "$W"
-[ -e "$W/batik32.zip" ] || batikstudio motifs --count 6000 --res 32 -o "$W/batik32.zip"
+[ -e "$W/batik32.zip" ] || batikstudio motifs --count 6000 --res 32 --edition 1 -o "$W/batik32.zip"
 export BATIKSTUDIO_THREADS=1
 common="--data $W/batik32.zip --res 32 --batch 16 --cond --diffusion --mirror --tileable --augment diffaugment
   --augment-ops translation --z-dim 256 --w-dim 256 --map 2 --cbase 4096 --cmax 128 --minutes 12 --clock cpu

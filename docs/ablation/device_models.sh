@@ -47,7 +47,7 @@ train() {
   stamp "$name"
 }
 if [ "$MIN_B" != 0 ]; then
-  [ -e "$WORK/batik64.zip" ] || bs motifs --count "${COUNT:-6000}" --res 64 --workers "$(nproc)" -o "$WORK/batik64.zip"
+  [ -e "$WORK/batik64.zip" ] || bs motifs --count "${COUNT:-6000}" --res 64 --edition 1 --workers "$(nproc)" -o "$WORK/batik64.zip"
   stamp "batik data"
   train batik-wide "$WORK/batik64.zip" "$SRC/batik-motifs-64.safetensors" "$MIN_B" \
     --diversity 2 --diffusion --mirror --tileable --r1-gamma 1 --mismatch 0.5 \

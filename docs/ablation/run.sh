@@ -13,8 +13,8 @@ export BATIKSTUDIO_THREADS=1
 mkdir -p "$WORK"
 DATA="$WORK/batik64.zip"
 HELD="$WORK/heldout64.zip"
-[ -e "$DATA" ] || batikstudio motifs --count 6000 --res 64 -o "$DATA"
-[ -e "$HELD" ] || batikstudio motifs --count 1000 --res 64 --seed 100000 -o "$HELD"
+[ -e "$DATA" ] || batikstudio motifs --count 6000 --res 64 --edition 1 -o "$DATA"
+[ -e "$HELD" ] || batikstudio motifs --count 1000 --res 64 --seed 100000 --edition 1 -o "$HELD"
 COMMON=(--data "$DATA" --res 64 --batch 16 --kimg 1000 --cond --mirror --tileable
         --augment diffaugment --augment-ops translation --cpu-bf16
         --tick 2 --snap 100 --keep 1 --samples 40 --minutes "$MIN" --clock cpu)

@@ -129,9 +129,32 @@ def island_map(size: int, n_islands: int, rng: np.random.Generator) -> np.ndarra
     return idx
 
 
+def island_outlines(isl: np.ndarray, dark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The outlines of an island map on the torus, 2 px wide: ``(outline, hidden)`` bool masks.
+
+    ``isl``: island index per pixel; ``dark``: per pixel, whether its island has a dark ground.
+    ``hidden`` is the part of ``outline`` that runs only between dark-ground islands, where an
+    outline in the darkest dye would vanish into the grounds on both sides.
+    """
+    shown = np.zeros(isl.shape, bool)
+    hidden = np.zeros(isl.shape, bool)
+    for axis in (0, 1):
+        edge = isl != np.roll(isl, 1, axis=axis)
+        both_dark = dark & np.roll(dark, 1, axis=axis)
+        shown |= edge & ~both_dark
+        hidden |= edge & both_dark
+
+    def thicken(m: np.ndarray) -> np.ndarray:
+        return m | np.roll(m, 1, axis=0) | np.roll(m, 1, axis=1)
+
+    shown, hidden = thicken(shown), thicken(hidden)
+    return shown | hidden, hidden & ~shown
+
+
 def draw_sekarjagad(cv: Canvas, spec: MotifSpec, rng: np.random.Generator) -> None:
     """Sekar jagad ("flowers of the world"): map-like noisy islands, each with another
-    family, outlined in the darkest dye; ``spec.scale`` sets the island count."""
+    family, outlined in the darkest dye (from edition 2, in the ground colour where two
+    dark-ground islands meet); ``spec.scale`` sets the island count."""
     n_isl = 4 + 3 * spec.scale
     layers = _layers(cv, spec, rng, 4)
     size = min(cv.W, int(cv.res))
@@ -140,9 +163,9 @@ def draw_sekarjagad(cv: Canvas, spec: MotifSpec, rng: np.random.Generator) -> No
     pick = (rng.integers(0, k, n_isl) + k * (rng.random(n_isl) < 0.5)).astype(np.uint8)
     isl_w = cv2.resize(pick[isl], (cv.W, cv.W), interpolation=cv2.INTER_NEAREST)
     _compose(cv, layers, isl_w)
-    edge = np.zeros(isl.shape, bool)
-    for axis in (0, 1):
-        edge |= isl != np.roll(isl, 1, axis=axis)
-    edge |= np.roll(edge, 1, axis=0) | np.roll(edge, 1, axis=1)
-    edge_w = cv2.resize(edge.astype(np.uint8), (cv.W, cv.W), interpolation=cv2.INTER_NEAREST)
-    cv.labels[edge_w.astype(bool)] = DARK
+    edge, hidden = island_outlines(isl, pick[isl] >= k)
+    colour = np.where(hidden, GROUND, DARK) if spec.edition >= 2 else np.full(isl.shape, DARK)
+    outline = np.where(edge, colour, 255).astype(np.uint8)
+    outline_w = cv2.resize(outline, (cv.W, cv.W), interpolation=cv2.INTER_NEAREST)
+    drawn = outline_w != 255
+    cv.labels[drawn] = outline_w[drawn]
