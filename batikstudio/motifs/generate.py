@@ -145,5 +145,5 @@ def contact_sheet(images: list[np.ndarray], cols: int, gap: int = 4,
     return sheet
 
 
-__all__ = ["EDITIONS", "FAMILIES", "LATEST_EDITION", "PALETTES", "MotifSpec", "make_spec", "render_spec", "render_motif",
-           "draw_labels", "with_palette", "contact_sheet", "get_family"]
+__all__ = ["EDITIONS", "FAMILIES", "LATEST_EDITION", "PALETTES", "MotifSpec", "make_spec", "render_spec",
+           "render_motif", "draw_labels", "with_palette", "contact_sheet", "get_family"]

@@ -11,6 +11,16 @@ import numpy as np
 from batikstudio.motifs.canvas import Canvas
 
 
+#: Generator editions. The random choices of a (family, seed) are the same in every edition; an
+#: edition changes how they are drawn, and data sets name theirs so old ones can be made again.
+#: 1: the first generator (the bundled batik models were trained on it).
+#: 2: a sekar jagad outline between two dark-ground islands is drawn in the ground colour, so that
+#: every island stays outlined (in edition 1 about a quarter of the outline length vanished into
+#: the dark grounds it ran between).
+EDITIONS = (1, 2)
+LATEST_EDITION = EDITIONS[-1]
+
+
 @dataclass(frozen=True)
 class MotifSpec:
     """Every random choice of a motif that is not fine geometry (those come from the seed).
@@ -39,17 +49,7 @@ class MotifSpec:
     line: float = 0.006
     fill: str = "none"
     crackle: float = 0.0
-    edition: int = 2
-
-
-#: Generator editions. The random choices of a (family, seed) are the same in every edition; an
-#: edition changes how they are drawn, and data sets name theirs so old ones can be made again.
-#: 1: the first generator (the bundled batik models were trained on it).
-#: 2: a sekar jagad outline between two dark-ground islands is drawn in the ground colour, so that
-#: every island stays outlined (in edition 1 about a quarter of the outline length vanished into
-#: the dark grounds it ran between).
-EDITIONS = (1, 2)
-LATEST_EDITION = EDITIONS[-1]
+    edition: int = LATEST_EDITION
 
 
 def check_edition(edition: int) -> int:
