@@ -1,7 +1,5 @@
 """``python -m batikstudio`` runs the command line (and ``torchrun -m batikstudio train``)."""
 
-import sys
+from batikstudio.cli.main import run
 
-from batikstudio.cli.main import main
-
-sys.exit(main())
+run()

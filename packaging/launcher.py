@@ -6,10 +6,9 @@ in training use worker processes).
 """
 
 import multiprocessing
-import sys
 
-from batikstudio.cli.main import main
+from batikstudio.cli.main import run
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    sys.exit(main())
+    run()

@@ -89,5 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def run() -> None:
+    """The console script and ``python -m batikstudio``: :func:`main`, then exit with its code.
+
+    A process that trained as one rank of a ``torchrun`` run ends through
+    :func:`batikstudio.training.distributed.end_process` (without the interpreter's
+    finalisation, which can abort after a correct run); it is only imported if training ran.
+    """
+    code = main()
+    distributed = sys.modules.get("batikstudio.training.distributed")
+    if distributed is not None:
+        code = distributed.end_process(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

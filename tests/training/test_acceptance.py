@@ -29,7 +29,7 @@ from safetensors.torch import load_file, save
 from batikstudio.core.nets import Generator, GeneratorConfig
 from batikstudio.errors import ModelFileError
 from batikstudio.jobs import RecordingContext
-from batikstudio.training import loop
+from batikstudio.training import distributed, loop
 from batikstudio.training.config import DiffusionConfig, TrainConfig, TrainRequest
 from batikstudio.training.diffusion import DiffusionNoise
 from batikstudio.training.metrics.evaluate import MetricOptions, compute_metrics
@@ -227,7 +227,7 @@ import sys
 import torch
 from safetensors.torch import save_file
 from batikstudio.jobs import RecordingContext
-from batikstudio.training import loop
+from batikstudio.training import distributed, loop
 from batikstudio.training.config import DiffusionConfig, TrainRequest
 from tests.training.conftest import TINY_G, TinyDataset, tiny_config
 
@@ -251,6 +251,7 @@ tr = trainers[0]
 state = {f"{name}.{k}": v.detach().contiguous() for name, net in (("G", tr.G), ("D", tr.D), ("G_ema", tr.G_ema))
          for k, v in net.state_dict().items()}
 save_file(state, f"{out}/rank{tr.info.rank}.safetensors", metadata={"nimg": str(tr.nimg), "p": str(tr.augment_p)})
+distributed.end_process(0)  # as ``batikstudio train`` under torchrun ends
 """
 
 

@@ -3,6 +3,9 @@
 import faulthandler
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -35,6 +38,7 @@ def _worker(rank: int, world: int, port: int, run_dir: str) -> None:
     torch.set_num_threads(1)
     train(TrainRequest(tiny_config(**CFG), run_dir, dataset=TinyDataset(), rank=rank, world_size=world),
           RecordingContext())
+    distributed.end_process(0)  # as ``batikstudio train`` under torchrun ends
 
 
 def test_local_slices_cover_the_global_batch_once():
@@ -108,6 +112,7 @@ def test_train_tells_the_teardown_how_the_run_ended(monkeypatch, fails):
 
 def test_a_joining_process_reports_a_fatal_signal_with_its_stack(monkeypatch):
     joined = []
+    monkeypatch.setattr(distributed, "_joined_group", False)  # restored: this process must not end early
     monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
     monkeypatch.setattr(distributed.dist, "init_process_group", lambda **kw: joined.append(kw))
     was_enabled = faulthandler.is_enabled()
@@ -121,3 +126,30 @@ def test_a_joining_process_reports_a_fatal_signal_with_its_stack(monkeypatch):
             faulthandler.enable()
     assert joined == [{"backend": "gloo", "rank": 1, "world_size": 2}]
     assert info.initialised and info.rank == 1
+    assert distributed._joined_group, "the process now ends through end_process"
+
+
+def test_only_a_process_that_joined_a_group_ends_early():
+    assert not distributed._joined_group
+    assert distributed.end_process(3) == 3
+
+
+# a rank's last output is piped (block-buffered): end_process must flush it before os._exit
+ENDING_RANK = """
+import logging, sys
+from batikstudio.training import distributed
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+distributed._joined_group = True
+print("snapshot written")
+logging.getLogger("rank").info("run finished")
+distributed.end_process(4)
+print("finalised normally")
+"""
+
+
+def test_a_rank_ends_without_finalising_and_keeps_its_output():
+    done = subprocess.run([sys.executable, "-c", ENDING_RANK], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 4, done.stderr[-2000:]
+    assert done.stdout == "snapshot written\n"
+    assert "run finished" in done.stderr
