@@ -13,7 +13,7 @@ from batikstudio.motifs.canvas import Canvas
 
 #: Generator editions. The random choices of a (family, seed) are the same in every edition; an
 #: edition changes how they are drawn, and data sets name theirs so old ones can be made again.
-#: 1: the first generator (the bundled batik models were trained on it).
+#: 1: the first generator (batik-motifs-32, and batik-motifs-64 up to its stage 14, were trained on it).
 #: 2: a sekar jagad outline between two dark-ground islands is drawn in the ground colour, so that
 #: every island stays outlined (in edition 1 about a quarter of the outline length vanished into
 #: the dark grounds it ran between).
