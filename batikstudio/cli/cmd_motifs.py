@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="one palette for every motif (default: typical palettes per family)")
     p.add_argument("--edition", type=int, choices=EDITIONS, default=LATEST_EDITION,
                    help=f"motif generator edition (default {LATEST_EDITION}); 1 is the generator the 32 px "
-                   "batik model and the 64 px one up to its stage 14 were trained on, 2 keeps every sekar jagad island outlined where two "
-                   "dark islands meet")
+                   "batik model and the 64 px one up to its stage 14 were trained on, 2 keeps every sekar "
+                   "jagad island outlined where two dark islands meet")
     p.add_argument("--workers", type=int, default=1,
                    help="processes rendering at once (default 1; the images do not depend on it)")
     p.add_argument("--sheet", action="store_true",
