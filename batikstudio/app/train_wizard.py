@@ -283,13 +283,25 @@ class StartPage(QWizardPage):
         from batikstudio.io.modelfile import read_model_meta
 
         try:
-            g = read_model_meta(path).G_config
+            meta = read_model_meta(path)
         except BatikError as exc:
             return str(exc)
-        if int(g.get("img_resolution", 0)) != res:
-            return (f"{path.name} makes {g.get('img_resolution')} px motifs: go back to the first page and "
-                    f"choose {g.get('img_resolution')} px.")
+        g, have = meta.G_config, int(meta.G_config.get("img_resolution", 0))
+        grows = meta.architecture == "stylegan2" and g.get("architecture", "skip") == "skip"
+        if have != res and not (grows and res > have):
+            more = " or larger (the model then grows to it)" if grows else ""
+            return f"{path.name} makes {have} px motifs: go back to the first page and choose {have} px{more}."
         return self._class_problem(path.name, int(g.get("c_dim", 0) or 0))
+
+    def _grows_from(self) -> int:
+        """The resolution of the chosen model file when training will grow it, else 0."""
+        from batikstudio.io.modelfile import read_model_meta
+
+        path = Path(self.start())
+        if path.suffix != ".safetensors" or not path.is_file():
+            return 0
+        have = int(read_model_meta(path).G_config.get("img_resolution", 0))
+        return have if have < int(self.source.res_box.currentData()) else 0
 
     def _class_problem(self, name: str, c_dim: int) -> str:
         """Training needs the model's classes to match the data set's (known once it is checked)."""
@@ -314,6 +326,9 @@ class StartPage(QWizardPage):
             self.info.setText(problem)
         elif self.start() == "scratch":
             self.info.setText(f"New networks at {res} px; choose their size on the next page.")
+        elif have := self._grows_from():
+            self.info.setText(f"Grow {Path(self.start()).name} from {have} to {res} px and fine-tune it: it first "
+                              "draws its motifs upsampled, then learns the finer detail.")
         else:
             self.info.setText(f"Fine-tune {Path(self.start()).name} at {res} px.")
         self.completeChanged.emit()

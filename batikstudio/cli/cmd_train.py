@@ -49,7 +49,8 @@ def register(subparsers: Any) -> None:
     t = p.add_argument_group("training")
     t.add_argument("--arch", choices=("stylegan2", "dcgan"), default="stylegan2",
                    help="network family; dcgan defaults: --lr 0.0002 --betas 0.5,0.999 --r1-gamma 0 --style-mixing 0")
-    t.add_argument("--res", type=int, help="resolution (default: the data set's)")
+    t.add_argument("--res", type=int, help="resolution (default: the data set's; with --start-from a larger power "
+                                           "of two than the model's grows it)")
     t.add_argument("--batch", type=int, default=16, help="global batch size")
     t.add_argument("--kimg", type=float, help="length in thousands of images (default 100)")
     t.add_argument("--minutes", type=float,

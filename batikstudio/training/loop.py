@@ -254,6 +254,12 @@ class _Run:
 
     # -- main loop ------------------------------------------------------------------------
     def run(self) -> TrainResult:
+        if not self.info.is_main:
+            return self._run()
+        with self.folder.logging_to_file():  # from the start: what loading did (grown, widened) is logged too
+            return self._run()
+
+    def _run(self) -> TrainResult:
         trainer, tick = self._trainer()
         if self.info.is_main and self._rewrite_config:
             self.folder.replace_config(self.cfg)
@@ -264,9 +270,6 @@ class _Run:
                                                 "world_size": self.info.world_size})
         if self.info.is_main and self.request.measure is not None:
             self.folder.write_measure(*self.request.measure)
-        if self.info.is_main:
-            with self.folder.logging_to_file():
-                return self._loop(trainer, tick)
         return self._loop(trainer, tick)
 
     def _cancelled(self) -> bool:

@@ -171,6 +171,26 @@ def _maybe_widen(G: torch.nn.Module, G_ema: torch.nn.Module, D: torch.nn.Module 
     return G, G_ema, D
 
 
+def _maybe_grow(G: torch.nn.Module, G_ema: torch.nn.Module, D: torch.nn.Module | None, cfg: TrainConfig,
+                resolution: int, name: str) -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module | None]:
+    """Grow the nets to the training resolution when it is a larger power of two than the file's."""
+    have = G_ema.cfg.img_resolution
+    if resolution <= have or resolution & (resolution - 1) or cfg.arch != "stylegan2":
+        return G, G_ema, D  # the caller's check explains any mismatch
+    if getattr(G_ema.cfg, "architecture", "skip") != "skip":
+        raise ModelFileError(f"{name}: only skip-architecture generators can grow from {have} to {resolution} px")
+    from batikstudio.training.grow import grow_discriminator, grow_generator
+
+    template = type(G_ema)(replace(G_ema.cfg, img_resolution=resolution))
+    G_ema = grow_generator(G_ema, resolution, template).eval()
+    G = grow_generator(G, resolution, template)
+    if D is not None:
+        D = grow_discriminator(D, resolution)
+    log.info("grew %s from %d to %d px: new top blocks that first draw its images upsampled; D's input blocks "
+             "start fresh", name, have, resolution)
+    return G, G_ema, D
+
+
 def _maybe_add_layout(G: torch.nn.Module, G_ema: torch.nn.Module, cfg: TrainConfig,
                       name: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     """Make the nets character models when ``--layout`` asks for one: a layout encoder whose
@@ -220,13 +240,14 @@ def load_start(path: str, cfg: TrainConfig, resolution: int, channels: int, c_di
         raise ModelFileError(f"{p.name} is a {loaded.meta.architecture} model: "
                              f"train it with --arch {loaded.meta.architecture}")
     G_ema, G, D = copy.deepcopy(loaded.G_ema), loaded.G, loaded.D
+    if G is None:
+        G = copy.deepcopy(G_ema)
+    G, G_ema, D = _maybe_grow(G, G_ema, D, cfg, resolution, p.name)
     g_cfg = G_ema.cfg
     if (g_cfg.img_resolution, g_cfg.img_channels, g_cfg.c_dim) != (resolution, channels, c_dim):
         raise ModelFileError(
             f"{p.name} makes {g_cfg.img_resolution} px, {g_cfg.img_channels} channels, {g_cfg.c_dim} classes; "
             f"the data set needs {resolution} px, {channels} channels, {c_dim} classes")
-    if G is None:
-        G = copy.deepcopy(G_ema)
     G, G_ema, D = _maybe_widen(G, G_ema, D, cfg, p.name)
     G, G_ema = _maybe_add_layout(G, G_ema, cfg, p.name)
     want_noise = cfg.g_kwargs.get("use_noise")

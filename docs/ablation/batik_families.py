@@ -17,6 +17,7 @@ For a structure model (``layout_by_class``) also:
 * *copies?*: the mean pixel distance between a seed's motif and the training motif whose layout it
   drew, beside the distance from that training motif to the nearest other training motif of its
   family (a copy would be far closer than that).
+A model of a higher resolution than the data is judged at the data's (box filter).
 Deterministic (seed 0); one thread.
 """
 import argparse
@@ -29,7 +30,7 @@ from PIL import Image
 
 torch.set_num_threads(1)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from family_classifier import load, predict, ready  # noqa: E402
+from family_classifier import at_res, load, predict, ready  # noqa: E402
 
 from batikstudio.core.latents import seeds_to_z  # noqa: E402
 from batikstudio.core.nets.layout import ink_layouts, seed_class_rows, standardise_layouts  # noqa: E402
@@ -68,10 +69,10 @@ def arrangement_distance(x: torch.Tensor, real: torch.Tensor) -> float:
     return float(best.mean() / a.shape[1])
 
 
-def seeds_images(model, cls: int, n: int, psi: float) -> torch.Tensor:
+def seeds_images(model, cls: int, n: int, psi: float, res: int) -> torch.Tensor:
     req = RenderRequest(seeds=tuple(range(n)), class_index=cls, psi=psi, tileable=bool(model.trained_tileable))
     imgs = render(model, req, batch_size=50).images
-    return torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return at_res(torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 127.5 - 1, res)
 
 
 def unseen(model, hx: torch.Tensor, hy: np.ndarray, psi: float) -> torch.Tensor:
@@ -90,7 +91,7 @@ def unseen(model, hx: torch.Tensor, hy: np.ndarray, psi: float) -> torch.Tensor:
             ws = w_avg + psi * (ws - w_avg)
             out.append(G.synthesis(ws, noise_mode="const", tileable=bool(model.trained_tileable),
                                    layout=torch.from_numpy(lay[idx]).reshape(-1, 1, L, L)).clamp(-1, 1))
-    return torch.cat(out)
+    return at_res(torch.cat(out), hx.shape[-1])
 
 
 def main() -> None:
@@ -121,7 +122,7 @@ def main() -> None:
               + ("  copy-dist  nearest-other" if structure else ""))
         rows_all = G.layout_classes.tolist() if structure else []
         for cls in range(k):
-            gen = seeds_images(model, cls, n, a.psi)
+            gen = seeds_images(model, cls, n, a.psi, x.shape[-1])
             named = float(np.mean(predict(net, gen) == cls))
             line = (f"{names[cls]:12s} {named:6.2f} {swd(gen, hx[hy == cls][:n]):6.1f} {floor[cls]:6.1f} "
                     f"{arrangement_distance(gen, hx[hy == cls]):6.3f} {arr_floor[cls]:6.3f}")

@@ -6,7 +6,8 @@ usage: python docs/ablation/family_classifier.py TRAIN_ZIP HELDOUT_ZIP MODEL [MO
 A small convolutional classifier (wrap-around padding, random wrap shifts and flips, since the
 motifs tile) is trained on the procedural training motifs, checked on the held-out motifs (its
 accuracy there is the ceiling), then given ``per-class`` seeds of every family of each MODEL
-(rendered as the model was trained). Printed per family: how often the classifier names the
+(rendered as the model was trained; a model of a higher resolution than the data is box-filtered
+down to the data's, so a 128 px model is judged at 64 px beside a 64 px one). Printed per family: how often the classifier names the
 requested family, and the family it names most often otherwise. Deterministic (seed 0); about
 10-12 minutes of training on one thread (``--cache`` keeps the weights).
 """
@@ -70,13 +71,23 @@ def predict(net: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
         return torch.cat([net(x[s:s + 256]).argmax(1) for s in range(0, len(x), 256)]).numpy()
 
 
-def generated(path: str, k: int, per_class: int, psi: float) -> torch.Tensor:
-    """``per_class`` seeds of every class, rendered as the app renders them (as trained)."""
+def at_res(x: torch.Tensor, res: int) -> torch.Tensor:
+    """NCHW images box-filtered down to ``res`` px (unchanged when they are that size already)."""
+    if x.shape[-1] == res:
+        return x
+    if x.shape[-1] < res or x.shape[-1] % res:
+        raise SystemExit(f"cannot compare {x.shape[-1]} px images with {res} px data")
+    return F.avg_pool2d(x.float(), x.shape[-1] // res)
+
+
+def generated(path: str, k: int, per_class: int, psi: float, res: int | None = None) -> torch.Tensor:
+    """``per_class`` seeds of every class, rendered as the app renders them (as trained), at ``res`` px."""
     model = open_model(path)
     out = [render(model, RenderRequest(seeds=tuple(range(per_class)), class_index=cls, psi=psi,
                                        tileable=bool(model.trained_tileable)), batch_size=50).images
            for cls in range(k)]
-    return torch.from_numpy(np.concatenate(out)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x = torch.from_numpy(np.concatenate(out)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return x if res is None else at_res(x, res)
 
 
 def report(name: str, pred: np.ndarray, y: np.ndarray, names: list[str]) -> None:
@@ -121,7 +132,7 @@ def main() -> None:
     for path in a.models:
         gy = np.repeat(np.arange(k), a.per_class)
         report(f"{os.path.basename(path)}, psi {a.psi}, {a.per_class} seeds per family",
-               predict(net, generated(path, k, a.per_class, a.psi)), gy, names)
+               predict(net, generated(path, k, a.per_class, a.psi, x.shape[-1])), gy, names)
 
 
 if __name__ == "__main__":

@@ -185,18 +185,23 @@ def test_wizard_to_trained_model_in_the_library(qtbot, window, motif_folder):
     assert panel.registry.get(plan.run_dir).status == "finished" and panel.registry.interrupted() == []
 
 
-def test_start_page_refuses_a_model_of_another_resolution(qtbot, tmp_path, tiny_model_file, motif_folder):
+def test_start_page_refuses_a_smaller_resolution_and_offers_to_grow(qtbot, tmp_path, tiny_model_file, motif_folder):
     make_application()
     wiz = TrainWizard()
     qtbot.addWidget(wiz)
+    page = wiz.start_page
     wiz.source_page.path_edit.setText(str(motif_folder))
     wiz.source_page.res_box.setCurrentIndex(RESOLUTIONS.index(16))
-    wiz.start_page.file_edit.setText(str(tiny_model_file))  # a 32 px model
-    wiz.start_page.file.setChecked(True)
-    assert not wiz.start_page.isComplete() and "32 px" in wiz.start_page.info.text()
+    page.file_edit.setText(str(tiny_model_file))  # a 32 px model
+    page.file.setChecked(True)
+    assert not page.isComplete() and "makes 32 px motifs" in page.info.text() and "grows" in page.info.text()
     wiz.source_page.res_box.setCurrentIndex(RESOLUTIONS.index(32))
-    wiz.start_page._changed()
-    assert wiz.start_page.isComplete() and wiz.start_page.start() == str(tiny_model_file)
+    page._changed()
+    assert page.isComplete() and page.start() == str(tiny_model_file)
+    assert page.info.text().startswith("Fine-tune tiny.safetensors at 32 px")
+    wiz.source_page.res_box.setCurrentIndex(RESOLUTIONS.index(64))  # a larger size: training grows it
+    page._changed()
+    assert page.isComplete() and "Grow tiny.safetensors from 32 to 64 px" in page.info.text()
     assert wiz.shutdown()
 
 
