@@ -251,10 +251,7 @@ def _train(args: argparse.Namespace, run_dir: str, resume: bool) -> int:
 
     def on_partial(tick: Any) -> None:
         if isinstance(tick, TrainTick) and main_proc:
-            losses = " ".join(f"{k}={v:.3f}" for k, v in tick.losses.items())
-            line = (f"tick {tick.tick} kimg {tick.kimg:.3f} {losses} p={tick.augment_p:.3f}"
-                    f" T={tick.diffusion_T} {tick.sec_per_iter:.2f} s/it")
-            sys.stderr.write("\r" + line.ljust(72) + "\n")
+            sys.stderr.write("\r" + tick.summary(digits=3).ljust(72) + "\n")
 
     bar = TerminalProgress("train") if main_proc else None
     ctx = InlineContext(on_progress=_with_budget(bar, args.minutes, args.clock, lambda: ctx.cancel()),

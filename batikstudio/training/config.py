@@ -361,6 +361,14 @@ class TrainTick:
     metrics: Mapping[str, float] = field(default_factory=dict)
     snapshot: str | None = None
 
+    def summary(self, digits: int = 4) -> str:
+        """One line for logs and terminals: losses, then each strength under its own name (the
+        augmentation probability is 1 for DiffAugment; the Diffusion-GAN p sets T)."""
+        losses = " ".join(f"{k}={v:.{digits}g}" for k, v in self.losses.items())
+        diffusion = f" diffusion_p={self.diffusion_p:.3f} T={self.diffusion_T}" if self.diffusion_T else ""
+        return (f"tick {self.tick} kimg {self.kimg:.3f} {losses} augment_p={self.augment_p:.3f}{diffusion} "
+                f"{self.sec_per_iter:.2f} s/it")
+
 
 @dataclass(frozen=True)
 class TrainResult:

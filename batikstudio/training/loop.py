@@ -30,7 +30,7 @@ from batikstudio.training.export import kimg_in_all
 from batikstudio.training.networks import (
     StartNets, build_scratch, load_start, nets_from_config_dicts, scratch_configs,
 )
-from batikstudio.training.runfolder import RunFolder, load_snapshot
+from batikstudio.training.runfolder import RunFolder, held_log_records, load_snapshot
 from batikstudio.training.samples import sample_grid
 from batikstudio.training.step import Trainer
 
@@ -255,12 +255,13 @@ class _Run:
     # -- main loop ------------------------------------------------------------------------
     def run(self) -> TrainResult:
         if not self.info.is_main:
-            return self._run()
-        with self.folder.logging_to_file():  # from the start: what loading did (grown, widened) is logged too
-            return self._run()
+            return self._run(*self._trainer())
+        with held_log_records() as held:  # what loading did (the start file, grown, widened) goes to log.txt too
+            trainer, tick = self._trainer()
+        with self.folder.logging_to_file(earlier=held):
+            return self._run(trainer, tick)
 
-    def _run(self) -> TrainResult:
-        trainer, tick = self._trainer()
+    def _run(self, trainer: Trainer, tick: int) -> TrainResult:
         if self.info.is_main and self._rewrite_config:
             self.folder.replace_config(self.cfg)
         if self.info.is_main and not self.request.resume:
@@ -324,8 +325,7 @@ class _Run:
                         kimg_per_s=(trainer.nimg - tick_nimg) / 1000 / elapsed, sec_per_iter=elapsed / max(iters, 1),
                         grid=grid, metrics=values, snapshot=str(snapshot) if snapshot else None)
         self.folder.append_metrics({k: v for k, v in row.__dict__.items() if k != "grid"})
-        log.info("tick %d kimg %.3f %s p=%.3f T=%d %.2f s/it", tick, kimg,
-                 " ".join(f"{k}={v:.4g}" for k, v in stats.items()), row.augment_p, row.diffusion_T, row.sec_per_iter)
+        log.info("%s", row.summary())
         self.ctx.partial(row)
         return snapshot
 

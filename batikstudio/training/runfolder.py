@@ -24,7 +24,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -204,31 +204,65 @@ class RunFolder:
         return path
 
     @contextlib.contextmanager
-    def logging_to_file(self, level: int = logging.INFO) -> Iterator[logging.Handler]:
+    def logging_to_file(self, level: int = logging.INFO,
+                        earlier: Sequence[logging.LogRecord] = ()) -> Iterator[logging.Handler]:
         """Send the ``batikstudio`` loggers to ``log.txt`` for the duration of the block.
 
         Records below the root logger's level still reach only the file, so ``log.txt``
-        gets INFO lines without flooding a terminal configured for warnings.
+        gets INFO lines without flooding a terminal configured for warnings. ``earlier``:
+        records kept by :func:`held_log_records` before the file could be written (a run's start),
+        written first.
         """
         handler = logging.FileHandler(self.log_path, encoding="utf-8")
         handler.setLevel(level)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        pkg = logging.getLogger("batikstudio")
-        relay = _RelayToRoot()
-        old = (pkg.level, pkg.propagate)
-        pkg.addHandler(handler)
-        pkg.addHandler(relay)
-        pkg.propagate = False
-        if pkg.getEffectiveLevel() > level:
-            pkg.setLevel(level)
+        for record in earlier:
+            handler.handle(record)
         try:
-            yield handler
+            with _package_logging(handler, level):
+                yield handler
         finally:
-            pkg.removeHandler(handler)
-            pkg.removeHandler(relay)
-            pkg.setLevel(old[0])
-            pkg.propagate = old[1]
             handler.close()
+
+
+@contextlib.contextmanager
+def held_log_records(level: int = logging.INFO) -> Iterator[list[logging.LogRecord]]:
+    """Keep the ``batikstudio`` loggers' records (``level`` and up) in a list for the block, e.g.
+    while a run starts and nothing may be written to its folder yet (a start that fails leaves
+    the folder as it was); they still reach the terminal as usual."""
+    held: list[logging.LogRecord] = []
+    handler = _ListHandler(held)
+    handler.setLevel(level)
+    with _package_logging(handler, level):
+        yield held
+
+
+@contextlib.contextmanager
+def _package_logging(handler: logging.Handler, level: int) -> Iterator[None]:
+    pkg = logging.getLogger("batikstudio")
+    relay = _RelayToRoot()
+    old = (pkg.level, pkg.propagate)
+    pkg.addHandler(handler)
+    pkg.addHandler(relay)
+    pkg.propagate = False
+    if pkg.getEffectiveLevel() > level:
+        pkg.setLevel(level)
+    try:
+        yield
+    finally:
+        pkg.removeHandler(handler)
+        pkg.removeHandler(relay)
+        pkg.setLevel(old[0])
+        pkg.propagate = old[1]
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 class _RelayToRoot(logging.Handler):

@@ -43,3 +43,17 @@ def test_bad_options_raise(bad):
 def test_unknown_key_in_dict_raises():
     with pytest.raises(ValueError, match="unknown"):
         TrainConfig.from_dict({"batchsize": 3})
+
+
+def test_the_tick_summary_names_each_strength():
+    """The log line once said ``p=1.000`` for DiffAugment's fixed probability beside the Diffusion-GAN
+    T, which read as the Diffusion-GAN p: each strength now has its own name."""
+    from batikstudio.training.config import TrainTick
+
+    tick = TrainTick(kimg=64.0, tick=31, losses={"G": 1.739, "D": 0.8091}, augment_p=1.0, diffusion_p=0.63808,
+                     diffusion_T=642, kimg_per_s=0.011, sec_per_iter=1.39)
+    line = tick.summary()
+    assert line == "tick 31 kimg 64.000 G=1.739 D=0.8091 augment_p=1.000 diffusion_p=0.638 T=642 1.39 s/it"
+    plain = TrainTick(kimg=1.0, tick=0, losses={"G": 1.0}, augment_p=0.25, diffusion_p=0.0, diffusion_T=0,
+                      kimg_per_s=0.1, sec_per_iter=0.5)
+    assert "diffusion" not in plain.summary() and "augment_p=0.250" in plain.summary(digits=3)
