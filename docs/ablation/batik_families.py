@@ -1,7 +1,7 @@
 """Per-family checks of a batik model against held-out real motifs (finer than the classifier alone).
 
 usage: python docs/ablation/batik_families.py TRAIN_ZIP HELDOUT_ZIP MODEL [MODEL ...]
-       [--per-class 100] [--psi 1] [--cache classifier.pt] [--unseen-grid unseen.png]
+       [--per-class 100] [--psi 1] [--cache classifier.pt] [--unseen-grid unseen.png] [--res R]
 
 For every family: SWD (x1e3, 100 images a side) between the model's seeds 0..per_class-1 and the
 held-out motifs of that family, beside the floor (training motifs of the family against the same
@@ -17,7 +17,8 @@ For a structure model (``layout_by_class``) also:
 * *copies?*: the mean pixel distance between a seed's motif and the training motif whose layout it
   drew, beside the distance from that training motif to the nearest other training motif of its
   family (a copy would be far closer than that).
-A model of a higher resolution than the data is judged at the data's (box filter).
+A model of a higher resolution than the data is judged at the data's (box filter); ``--res R``
+box-filters the data to R px first (see family_classifier.py: use data rendered at the model's size).
 Deterministic (seed 0); one thread.
 """
 import argparse
@@ -104,9 +105,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--cache", default=None)
     ap.add_argument("--unseen-grid", default=None)
+    ap.add_argument("--res", type=int, default=None, help="box-filter the data (and the models) to this size")
     a = ap.parse_args()
-    x, y, names = load(a.train_zip)
-    hx, hy, _ = load(a.heldout_zip)
+    x, y, names = load(a.train_zip, a.res)
+    hx, hy, _ = load(a.heldout_zip, a.res)
     k = len(names)
     net = ready(x, y, k, a.epochs, a.cache)
     n = a.per_class

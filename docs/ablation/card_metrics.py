@@ -1,11 +1,8 @@
 """Card metrics: model vs held-out (SWD, FD-EffNet), the training-data floor, and collapse vs the training set.
-usage: card_metrics.py MODEL TRAIN_ZIP HELDOUT_ZIP N [--no-floor] [--at]
+usage: card_metrics.py MODEL TRAIN_ZIP HELDOUT_ZIP N [--no-floor]
 
 Generated images are rendered as the model was trained (wrap padding for a model trained tileable).
---no-floor skips the training-data floor, which does not depend on the model (about half the time).
---at: the data sets are of a lower resolution than the model (e.g. a 128 px model, 64 px data): its
-images are box-filtered down to the data's, so it can be compared with a model of that resolution;
-the collapse check is skipped (it compares with the training images pixel for pixel)."""
+--no-floor skips the training-data floor, which does not depend on the model (about half the time)."""
 import json, sys, time
 import numpy as np
 import torch
@@ -16,19 +13,9 @@ from batikstudio.training.metrics.evaluate import compute_metrics
 from batikstudio.training.metrics.spread import collapse
 model_path, train_zip, held_zip, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 floor = "--no-floor" not in sys.argv[5:]
-at = "--at" in sys.argv[5:]
 held, train, model = open_dataset(held_zip), open_dataset(train_zip), open_model(model_path)
 t = time.time()
-if at:
-    from batikstudio.io.models import trained_tileable
-    from batikstudio.training.metrics.evaluate import generator_batches
-    f = model.G_ema.img_resolution // held.resolution
-    fake = (torch.nn.functional.avg_pool2d(b.float(), f).round().to(torch.uint8)
-            for b in generator_batches(model.G_ema, n, 32, 0, held, trained_tileable(model)))
-    print(f"{model.G_ema.img_resolution} px model at {held.resolution} px (box filter)")
-else:
-    fake = model
-m = compute_metrics(["swd", "fd-effnet"], held, fake, num_real=n, num_fake=n)
+m = compute_metrics(["swd", "fd-effnet"], held, model, num_real=n, num_fake=n)
 print("model vs held-out", json.dumps(m), f"{time.time() - t:.0f}s", flush=True)
 classes = set(np.asarray(held.labels).tolist())
 idx = np.array([i for i in range(len(train)) if int(train.labels[i]) in classes])
@@ -40,6 +27,5 @@ def batches(bs=100):
 if floor:
     floor_m = compute_metrics(["swd", "fd-effnet"], held, batches(), num_real=n)
     print("training data vs held-out (floor)", json.dumps(floor_m), flush=True)
-if not at:
-    spread = collapse(model.G_ema, train, per_class=32, tileable=model.trained_tileable)
-    print("collapse vs training data", json.dumps(spread))
+spread = collapse(model.G_ema, train, per_class=32, tileable=model.trained_tileable)
+print("collapse vs training data", json.dumps(spread))
