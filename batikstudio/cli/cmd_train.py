@@ -99,6 +99,9 @@ def register(subparsers: Any) -> None:
                         "error; a structure model: only the standardised grey level at L x L px); e.g. 4; 0 = off")
     t.add_argument("--mirror", action="store_true", help="x-flip real images")
     t.add_argument("--freeze-d", type=int, default=0, help="freeze the first N blocks of D")
+    t.add_argument("--train-g-top", type=int, default=0, metavar="N",
+                   help="train only G's top N synthesis blocks, the rest of G fixed (e.g. 1 after growing a model "
+                        "to a higher resolution); 0 = all")
     t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")
     t.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     t.add_argument("--cpu-bf16", action="store_true",
@@ -204,6 +207,7 @@ def build_config(args: argparse.Namespace):
         conditional=args.cond, class_groups=args.class_groups, class_weights=args.class_weights,
         mismatch_weight=args.mismatch, diversity_weight=args.diversity, diversity_cap=args.diversity_cap,
         recon_weight=args.recon, mirror=args.mirror, freeze_d=args.freeze_d,
+        train_g_top=args.train_g_top,
         tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,

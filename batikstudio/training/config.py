@@ -94,6 +94,10 @@ class TrainConfig:
         betas: Adam betas.
         mirror: x-flip real images at random (doubles the data).
         freeze_d: freeze the first N blocks of D (highest resolutions first, like FreezeD).
+        train_g_top: train only G's top N synthesis blocks (the mapping network, the lower blocks
+            and a layout encoder stay as they are); 0 = all of G. For a model just grown to a higher
+            resolution: its new block learns the detail while D's fresh input layers cannot yet
+            pull the trained layers off what they draw.
         conditional: condition G and D on the dataset's class labels.
         class_groups: with ``conditional``, make every minibatch-std group of D one class
             (real and fake batches alike; see :class:`~batikstudio.training.data.RealSampler`),
@@ -167,6 +171,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.0, 0.99)
     mirror: bool = False
     freeze_d: int = 0
+    train_g_top: int = 0
     conditional: bool = False
     class_groups: bool = False
     class_weights: Mapping[str, float] = field(default_factory=dict)
@@ -223,8 +228,8 @@ class TrainConfig:
             raise ValueError("total_kimg and kimg_per_tick must be positive")
         if self.resolution is not None and (self.resolution < 4 or self.resolution & (self.resolution - 1)):
             raise ValueError(f"resolution must be a power of two >= 4, got {self.resolution}")
-        if self.freeze_d < 0 or self.keep_last < 1 or self.snapshot_ticks < 1:
-            raise ValueError("freeze_d must be >= 0, keep_last and snapshot_ticks >= 1")
+        if self.freeze_d < 0 or self.train_g_top < 0 or self.keep_last < 1 or self.snapshot_ticks < 1:
+            raise ValueError("freeze_d and train_g_top must be >= 0, keep_last and snapshot_ticks >= 1")
         if self.r1_interval < 1 or self.pl_interval < 1 or self.ada_interval < 1:
             raise ValueError("regularisation and adjustment intervals must be >= 1")
         if self.ema_rampup is not None and not (math.isfinite(self.ema_rampup) and self.ema_rampup > 0):

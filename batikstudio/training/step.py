@@ -52,6 +52,17 @@ def frozen_d_params(D: torch.nn.Module, resolution: int, n_blocks: int) -> froze
     return frozenset(n for n, _ in D.named_parameters() if n.startswith(heads))
 
 
+def frozen_g_params(G: torch.nn.Module, top_blocks: int) -> frozenset[str]:
+    """Names of every parameter of ``G`` outside its top ``top_blocks`` synthesis blocks (none when 0)."""
+    if top_blocks <= 0:
+        return frozenset()
+    if not hasattr(G, "synthesis"):
+        raise ValueError("training only the top blocks of G (--train-g-top) needs a StyleGAN2 generator")
+    res = G.synthesis.block_resolutions[-top_blocks:]
+    trained = tuple(f"synthesis.b{r}." for r in res)
+    return frozenset(n for n, _ in G.named_parameters() if not n.startswith(trained))
+
+
 class Trainer:
     """Holds everything one iteration needs.
 
@@ -84,6 +95,7 @@ class Trainer:
         self.use_r1 = (cfg.loss == "stylegan2" or cfg.gp == "r1") and self.r1_gamma > 0
         self.use_pl = cfg.pl_weight > 0
         self.frozen_d = frozen_d_params(D, resolution, cfg.freeze_d)
+        self.frozen_g = frozen_g_params(G, cfg.train_g_top)
         if cfg.mismatch_weight > 0 and sampler.c_dim < 2:
             raise ValueError("the mismatch term shows real images under wrong classes: it needs a conditional "
                              f"run (--cond) with at least two classes, this one has {sampler.c_dim}")
@@ -237,7 +249,7 @@ class Trainer:
 
         Both updates are computed from the same (pre-update) networks, then applied.
         """
-        set_requires_grad(self.G, True)
+        set_requires_grad(self.G, True, self.frozen_g)
         set_requires_grad(self.D, True, self.frozen_d)
         with self._autocast():
             img, _ = self.run_G(z, c)
@@ -251,7 +263,7 @@ class Trainer:
         self._step(self.D, self.opt_D, "D")
 
     def _g_main(self, z: torch.Tensor, c: torch.Tensor, real: torch.Tensor) -> None:
-        set_requires_grad(self.G, True)
+        set_requires_grad(self.G, True, self.frozen_g)
         set_requires_grad(self.D, False)
         with self._autocast():
             img, _ = self.run_G(z, c)
@@ -286,7 +298,7 @@ class Trainer:
         return self.cfg.recon_weight * err
 
     def _g_pl(self, z: torch.Tensor, c: torch.Tensor) -> None:
-        set_requires_grad(self.G, True)
+        set_requires_grad(self.G, True, self.frozen_g)
         n = max(z.shape[0] // 2, 1)
         img, ws = self.run_G(z[:n], c[:n], twice=True)
         penalty = self.pl.penalty(img.float(), ws)

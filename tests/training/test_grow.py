@@ -107,3 +107,26 @@ def test_train_start_from_on_larger_images_grows_the_model(tmp_path):
     # a smaller data set than the model is still refused, with the sizes in the message
     assert main(["train", "--data", str(small), "--out", str(tmp_path / "c"), "--start-from", str(grown),
                  *base]) == 2
+
+
+def test_train_g_top_keeps_the_grown_models_trained_layers(tmp_path):
+    """--train-g-top 1 after growing: only the new block of G learns; its mapping network and the
+    blocks it was trained with stay exactly as they were (D trains as usual)."""
+    small, large = labelled_png_folder(tmp_path / "d8", 8), labelled_png_folder(tmp_path / "d16", 16)
+    base = ["--batch", "4", "--kimg", "0.008", "--tick", "0.004", "--snap", "1", "--augment", "none",
+            "--device", "cpu", "--cond"]
+    start = tmp_path / "start.safetensors"
+    assert main(["train", "--data", str(small), "--out", str(tmp_path / "a"), *base, "--z-dim", "16",
+                 "--w-dim", "16", "--map", "2", "--cbase", "128", "--cmax", "16"]) == 0
+    assert main(["train", "--export", str(tmp_path / "a"), "-o", str(start)]) == 0
+    assert main(["train", "--data", str(large), "--out", str(tmp_path / "b"), "--start-from", str(start),
+                 *base, "--train-g-top", "1"]) == 0
+    out = tmp_path / "out.safetensors"
+    assert main(["train", "--export", str(tmp_path / "b"), "-o", str(out)]) == 0
+    before, after = read_model_file(start).tensors, read_model_file(out).tensors
+    for key in ("G.mapping.fc0.weight", "G.synthesis.b4.conv1.weight", "G.synthesis.b8.torgb.weight",
+                "G.synthesis.b8.conv1.affine.weight"):
+        assert torch.equal(before[key], after[key]), key
+    assert after["G.synthesis.b16.torgb.weight"].abs().sum() > 0  # the new block drew from zero
+    assert not torch.equal(before["D.b8.conv1.weight"], after["D.b8.conv1.weight"])
+    assert main(["train", "--data", str(large), "--out", str(tmp_path / "c"), *base, "--train-g-top", "-1"]) == 2
