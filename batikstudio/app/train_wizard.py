@@ -329,6 +329,10 @@ class StartPage(QWizardPage):
         elif have := self._grows_from():
             self.info.setText(f"Grow {Path(self.start()).name} from {have} to {res} px and fine-tune it: it first "
                               "draws its motifs upsampled, then learns the finer detail.")
+        elif Path(self.start()).suffix == ".pkl":
+            self.info.setText(f"Fine-tune {Path(self.start()).name} at {res} px. The pickle is read (safely) when "
+                              f"training starts: a smaller StyleGAN2 model is then grown to {res} px, a larger "
+                              "one refused.")
         else:
             self.info.setText(f"Fine-tune {Path(self.start()).name} at {res} px.")
         self.completeChanged.emit()

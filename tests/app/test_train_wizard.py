@@ -202,6 +202,10 @@ def test_start_page_refuses_a_smaller_resolution_and_offers_to_grow(qtbot, tmp_p
     wiz.source_page.res_box.setCurrentIndex(RESOLUTIONS.index(64))  # a larger size: training grows it
     page._changed()
     assert page.isComplete() and "Grow tiny.safetensors from 32 to 64 px" in page.info.text()
+    pickle_file = tmp_path / "network.pkl"  # not read here: the wizard says when it will be
+    pickle_file.write_bytes(b"not opened by the wizard")
+    page.file_edit.setText(str(pickle_file))
+    assert page.isComplete() and "read (safely) when training starts" in page.info.text()
     assert wiz.shutdown()
 
 
