@@ -124,6 +124,12 @@ class Trainer:
         # caught, so the process (the app, with the trainer in a thread) would go down with it.
         self.twice_blocks = None if self.block_dtype is not None and runtime.cpu_has_amx() else self.block_dtype
         set_requires_grad(G_ema, False)
+        if self.frozen_g:  # the fixed layers are G_ema's (what the app draws), so the average cannot drift
+            with torch.no_grad():
+                ema = dict(G_ema.named_parameters())
+                for name, param in G.named_parameters():
+                    if name in self.frozen_g:
+                        param.copy_(ema[name])
 
     # -- setup ----------------------------------------------------------------------------
     def _adam(self, net: torch.nn.Module, reg_interval: int | None) -> torch.optim.Adam:
