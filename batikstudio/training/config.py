@@ -98,6 +98,10 @@ class TrainConfig:
             and a layout encoder stay as they are); 0 = all of G. For a model just grown to a higher
             resolution: its new block learns the detail while D's fresh input layers cannot yet
             pull the trained layers off what they draw.
+        noise_max_res: switch off the per-pixel noise inputs of G's synthesis layers above this
+            resolution (their strengths set to 0 in G and G_ema and kept there, so the model draws
+            without them in every noise mode); 0 = every layer keeps its noise. Measured on the
+            128 px batik model grown from 64 px: the 128 px layers' noise was a speckle over flat fills.
         conditional: condition G and D on the dataset's class labels.
         class_groups: with ``conditional``, make every minibatch-std group of D one class
             (real and fake batches alike; see :class:`~batikstudio.training.data.RealSampler`),
@@ -172,6 +176,7 @@ class TrainConfig:
     mirror: bool = False
     freeze_d: int = 0
     train_g_top: int = 0
+    noise_max_res: int = 0
     conditional: bool = False
     class_groups: bool = False
     class_weights: Mapping[str, float] = field(default_factory=dict)
@@ -228,6 +233,8 @@ class TrainConfig:
             raise ValueError("total_kimg and kimg_per_tick must be positive")
         if self.resolution is not None and (self.resolution < 4 or self.resolution & (self.resolution - 1)):
             raise ValueError(f"resolution must be a power of two >= 4, got {self.resolution}")
+        if self.noise_max_res < 0:
+            raise ValueError(f"noise_max_res must be >= 0 (0 = noise in every layer), got {self.noise_max_res}")
         if self.freeze_d < 0 or self.train_g_top < 0 or self.keep_last < 1 or self.snapshot_ticks < 1:
             raise ValueError("freeze_d and train_g_top must be >= 0, keep_last and snapshot_ticks >= 1")
         if self.r1_interval < 1 or self.pl_interval < 1 or self.ada_interval < 1:

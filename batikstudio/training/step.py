@@ -63,6 +63,16 @@ def frozen_g_params(G: torch.nn.Module, top_blocks: int) -> frozenset[str]:
     return frozenset(n for n, _ in G.named_parameters() if not n.startswith(trained))
 
 
+def silenced_noise_params(G: torch.nn.Module, max_res: int) -> frozenset[str]:
+    """Names of the noise strengths of ``G``'s synthesis layers above ``max_res`` px (none when 0)."""
+    if max_res <= 0:
+        return frozenset()
+    if not hasattr(G, "synthesis"):
+        raise ValueError("switching off noise inputs (--noise-max-res) needs a StyleGAN2 generator")
+    return frozenset(f"synthesis.{name}.noise_strength" for name, m in G.synthesis.named_modules()
+                     if getattr(m, "use_noise", False) and m.resolution > max_res)
+
+
 class Trainer:
     """Holds everything one iteration needs.
 
@@ -95,7 +105,8 @@ class Trainer:
         self.use_r1 = (cfg.loss == "stylegan2" or cfg.gp == "r1") and self.r1_gamma > 0
         self.use_pl = cfg.pl_weight > 0
         self.frozen_d = frozen_d_params(D, resolution, cfg.freeze_d)
-        self.frozen_g = frozen_g_params(G, cfg.train_g_top)
+        self.silenced_noise = silenced_noise_params(G, cfg.noise_max_res)
+        self.frozen_g = frozen_g_params(G, cfg.train_g_top) | self.silenced_noise
         if cfg.mismatch_weight > 0 and sampler.c_dim < 2:
             raise ValueError("the mismatch term shows real images under wrong classes: it needs a conditional "
                              f"run (--cond) with at least two classes, this one has {sampler.c_dim}")
@@ -127,6 +138,8 @@ class Trainer:
         if self.frozen_g:  # the fixed layers are G_ema's (what the app draws), so the average cannot drift
             with torch.no_grad():
                 ema = dict(G_ema.named_parameters())
+                for name in self.silenced_noise:  # a zero strength adds no noise in any noise mode
+                    ema[name].zero_()
                 for name, param in G.named_parameters():
                     if name in self.frozen_g:
                         param.copy_(ema[name])

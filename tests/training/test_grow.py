@@ -1,7 +1,9 @@
 """Growing a trained StyleGAN2 model to a higher resolution (batikstudio.training.grow)."""
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from batikstudio.cli.main import main
 from batikstudio.core import ops
@@ -101,8 +103,6 @@ def test_train_start_from_on_larger_images_grows_the_model(tmp_path):
     assert "D.b16.fromrgb.weight" in tensors and "D.b8.fromrgb.weight" not in tensors
     out = tmp_path / "motifs"
     assert main(["generate", "--model", str(grown), "--seeds", "0-1", "--class", "parang", "--out", str(out)]) == 0
-    from PIL import Image
-
     assert Image.open(next(out.glob("*.png"))).size == (16, 16)
     # a smaller data set than the model is still refused, with the sizes in the message
     assert main(["train", "--data", str(small), "--out", str(tmp_path / "c"), "--start-from", str(grown),
@@ -133,3 +133,40 @@ def test_train_g_top_keeps_the_grown_models_trained_layers(tmp_path):
     assert after["G_ema.synthesis.b16.torgb.weight"].abs().sum() > 0  # the new block drew from zero
     assert not torch.equal(before["D.b8.conv1.weight"], after["D.b8.conv1.weight"])
     assert main(["train", "--data", str(large), "--out", str(tmp_path / "c"), *base, "--train-g-top", "-1"]) == 2
+
+
+def test_noise_max_res_switches_off_the_noise_above_it(tmp_path):
+    """--noise-max-res R: the noise strengths of G's layers above R px are 0 in G and G_ema and stay
+    there (so the model draws alike in every noise mode there); the layers at or below R keep theirs."""
+    data = labelled_png_folder(tmp_path / "d8", 8)
+    base = ["--data", str(data), "--batch", "4", "--kimg", "0.008", "--tick", "0.004", "--snap", "1",
+            "--augment", "none", "--device", "cpu", "--cond"]
+    start = tmp_path / "start.safetensors"
+    assert main(["train", "--out", str(tmp_path / "a"), *base, "--z-dim", "16", "--w-dim", "16", "--map", "2",
+                 "--cbase", "128", "--cmax", "16"]) == 0
+    assert main(["train", "--export", str(tmp_path / "a"), "-o", str(start)]) == 0
+    before = read_model_file(start).tensors
+    names = [n[len("G_ema."):] for n in before if n.startswith("G_ema.") and n.endswith("noise_strength")]
+    assert {n.split(".")[1] for n in names} == {"b4", "b8"}
+    assert all(before["G_ema." + n].item() != 0 for n in names)  # trained: every strength has moved off 0
+    for max_res, off in ((4, {"b8"}), (2, {"b4", "b8"})):
+        run = tmp_path / f"r{max_res}"
+        assert main(["train", "--out", str(run), "--start-from", str(start), *base,
+                     "--noise-max-res", str(max_res)]) == 0
+        out = tmp_path / f"r{max_res}.safetensors"
+        assert main(["train", "--export", str(run), "-o", str(out)]) == 0
+        after = read_model_file(out).tensors
+        for n in names:
+            silenced = n.split(".")[1] in off
+            for net in ("G.", "G_ema."):
+                assert (after[net + n].item() == 0) == silenced, (max_res, net + n)
+    # every layer silenced: const noise, fresh noise and none draw the same motifs
+    pngs = {}
+    for mode in ("const", "random", "none"):
+        folder = tmp_path / mode
+        assert main(["generate", "--model", str(out), "--seeds", "0-1", "--class", "0", "--noise", mode,
+                     "--out", str(folder)]) == 0
+        pngs[mode] = np.stack([np.asarray(Image.open(p)) for p in sorted(folder.glob("*.png"))])
+    assert pngs["none"].shape[0] == 2 and not np.array_equal(pngs["none"][0], pngs["none"][1])
+    assert np.array_equal(pngs["const"], pngs["none"]) and np.array_equal(pngs["random"], pngs["none"])
+    assert main(["train", "--out", str(tmp_path / "c"), *base, "--noise-max-res", "-1"]) == 2
