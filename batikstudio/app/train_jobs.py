@@ -156,6 +156,7 @@ _FLAGS: dict[str, str] = {  # TrainConfig field -> `batikstudio train` option ta
     "pl_weight": "--pl-weight", "style_mixing_prob": "--style-mixing", "lr": "--lr", "ema_kimg": "--ema-kimg",
     "augment": "--augment", "ada_target": "--ada-target", "freeze_d": "--freeze-d",
     "train_g_top": "--train-g-top", "noise_max_res": "--noise-max-res",
+    "layouts_from": "--layouts-from",
     "mismatch_weight": "--mismatch", "diversity_weight": "--diversity", "diversity_cap": "--diversity-cap",
     "recon_weight": "--recon", "kimg_per_tick": "--tick", "snapshot_ticks": "--snap", "keep_last": "--keep",
 }

@@ -105,6 +105,10 @@ def register(subparsers: Any) -> None:
     t.add_argument("--noise-max-res", type=int, default=0, metavar="R",
                    help="switch off G's per-pixel noise inputs above R px (strength 0, kept there), e.g. 64 "
                         "for a model grown to 128 px whose new layers' noise speckles flat fills; 0 = none off")
+    t.add_argument("--layouts-from", default="", metavar="MODEL",
+                   help="a structure model: take the motif layouts from this model file, one trained on the "
+                        "same images at another resolution (e.g. the 64 px model when growing it to 128 px: "
+                        "the layers it keeps read the layouts they learned), not from the data set")
     t.add_argument("--tileable", action="store_true", help="train with wrap-around padding (seamless tiles)")
     t.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     t.add_argument("--cpu-bf16", action="store_true",
@@ -211,6 +215,7 @@ def build_config(args: argparse.Namespace):
         mismatch_weight=args.mismatch, diversity_weight=args.diversity, diversity_cap=args.diversity_cap,
         recon_weight=args.recon, mirror=args.mirror, freeze_d=args.freeze_d,
         train_g_top=args.train_g_top, noise_max_res=args.noise_max_res,
+        layouts_from=args.layouts_from,
         tileable=args.tileable,
         mixed_precision=not args.no_amp, cpu_bf16=args.cpu_bf16, fast_path=not args.straight,
         device=args.device, seed=args.seed,

@@ -102,6 +102,13 @@ class TrainConfig:
             resolution (their strengths set to 0 in G and G_ema and kept there, so the model draws
             without them in every noise mode); 0 = every layer keeps its noise. Measured on the
             128 px batik model grown from 64 px: the 128 px layers' noise was a speckle over flat fills.
+        layouts_from: a structure model (``layout_by_class``): take the motif layouts from this
+            model file (one trained on the same images, in the same order, at another resolution)
+            instead of reading them from the data set, which must match them (same classes, image
+            by image; each layout correlated with the image's own). For a model grown to a higher
+            resolution: its fixed layers learned to read the layouts of the smaller images, and the
+            larger images' own differ enough that the 128 px batik model lost its 64 px
+            outlines. A resumed run keeps the table its snapshot holds. ``""`` = the data's own.
         conditional: condition G and D on the dataset's class labels.
         class_groups: with ``conditional``, make every minibatch-std group of D one class
             (real and fake batches alike; see :class:`~batikstudio.training.data.RealSampler`),
@@ -177,6 +184,7 @@ class TrainConfig:
     freeze_d: int = 0
     train_g_top: int = 0
     noise_max_res: int = 0
+    layouts_from: str = ""
     conditional: bool = False
     class_groups: bool = False
     class_weights: Mapping[str, float] = field(default_factory=dict)

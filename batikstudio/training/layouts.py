@@ -9,6 +9,8 @@ character asked for in the style of the requested class (see :mod:`batikstudio.c
 
 A structure model takes each image's own layout (its darkness at ``layout_res`` px, standardised)
 and keeps the whole table with each row's class: a seed then draws one layout of its class.
+A model grown to larger images can keep the table of the smaller ones (:func:`matched_layouts`):
+the layers it keeps learned to read those.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ import numpy as np
 import torch
 
 from batikstudio.core.nets.layout import ink_layouts, standardise_layouts
-from batikstudio.errors import DatasetError
+from batikstudio.errors import DatasetError, ModelFileError
 
-__all__ = ["DataLayouts", "data_layouts", "fill_layout_table", "image_layouts"]
+__all__ = ["DataLayouts", "data_layouts", "fill_layout_table", "image_layouts", "matched_layouts",
+           "stored_layouts"]
+
+#: the least median correlation between a model's layouts and the data set's own images for
+#: :func:`matched_layouts` (the batik motifs at 64 and 128 px: 0.99; other images: about 0)
+MIN_LAYOUT_MATCH = 0.9
 
 
 @dataclass(frozen=True)
@@ -124,3 +131,63 @@ def fill_layout_table(G: torch.nn.Module, layouts: DataLayouts) -> None:
         else:
             G.layout_codepoints.copy_(torch.tensor([ord(ch) for ch in layouts.chars], dtype=torch.int64))
         G.layout_table.copy_(torch.from_numpy(layouts.table))
+
+
+def stored_layouts(path: Any, net: str = "G_ema") -> tuple[np.ndarray, np.ndarray]:
+    """``(table [rows, side ** 2] float32, classes [rows])``: the motif layouts a structure model's
+    file (or a training snapshot) holds for ``net``.
+
+    Raises:
+        ModelFileError: not a readable safetensors file.
+        DatasetError: the file holds no motif layouts (not a structure model).
+    """
+    from safetensors import SafetensorError, safe_open
+
+    keys = (f"{net}.layout_table", f"{net}.layout_classes")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as fh:
+            if not set(keys) <= set(fh.keys()):
+                raise DatasetError(f"{path} holds no motif layouts: it is not a structure model "
+                                   "(one trained with --layout-source images)")
+            table, classes = (fh.get_tensor(k) for k in keys)
+    except (SafetensorError, OSError) as exc:
+        raise ModelFileError(f"cannot read the layouts of {path}: {exc}") from exc
+    return table.float().numpy(), classes.numpy().astype(np.int64)
+
+
+def _row_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    norm = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return (a * b).sum(axis=1) / np.where(norm > 1e-12, norm, 1.0)
+
+
+def matched_layouts(data: DataLayouts, table: np.ndarray, classes: np.ndarray, source: str) -> DataLayouts:
+    """A structure model's layouts (``table`` and its rows' ``classes``, e.g. from
+    :func:`stored_layouts`) in place of the data set's own (``data``, from :func:`image_layouts`),
+    once they are shown to belong to the same images: each row the layout of the same motif,
+    drawn at another resolution.
+
+    Raises:
+        DatasetError: ``data`` is no structure model's, or the layouts are not of these images
+            (another size, other classes image by image, or uncorrelated with the images).
+    """
+    if data.classes is None:
+        raise DatasetError("layouts from another model need a structure model (--layout-source images)")
+    table = np.asarray(table, dtype=np.float32)
+    classes = np.asarray(classes, dtype=np.int64)
+    if table.shape != data.table.shape:
+        side = round(table.shape[1] ** 0.5) if table.ndim == 2 else 0
+        raise DatasetError(f"{source} holds {len(table):,} motif layouts of {side} px; the data set has "
+                           f"{data.rows:,} images with {data.res} px layouts: give the model trained on "
+                           "these images (the same motifs at another resolution)")
+    wrong = int((classes != data.classes).sum())
+    if wrong:
+        raise DatasetError(f"{source}'s layouts are of other classes than the data set's images "
+                           f"({wrong:,} of {data.rows:,}): it was trained on other images or another order")
+    match = float(np.median(_row_correlation(table, data.table)))
+    if match < MIN_LAYOUT_MATCH:
+        raise DatasetError(f"{source}'s layouts do not match the data set's images (median correlation "
+                           f"{match:.2f}, at least {MIN_LAYOUT_MATCH} wanted): give the model trained on "
+                           "these images (the same motifs at another resolution)")
+    return DataLayouts(res=data.res, chars="", table=table, image_rows=data.image_rows, classes=data.classes)

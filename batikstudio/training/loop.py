@@ -170,6 +170,8 @@ class _Run:
                 nets = build_scratch(g_cfg, d_cfg)
         else:
             nets = load_start(cfg.start, cfg, self.resolution, self.channels, self.c_dim, per_proc)
+        if self.layouts is not None and cfg.layouts_from:
+            self.layouts = self._kept_layouts(self.layouts)
         if self.layouts is not None and not self.request.resume:
             from batikstudio.training.layouts import fill_layout_table
 
@@ -179,6 +181,25 @@ class _Run:
             net.to(self.device)
             broadcast_module(net, self.info)
         return nets, nets.G.cfg, nets.D.cfg
+
+    def _kept_layouts(self, data: Any) -> Any:
+        """``--layouts-from``: the given model's motif layouts (a resumed run: its snapshot's),
+        checked against the data set's images."""
+        from batikstudio.io.modelfile import read_model_meta
+        from batikstudio.training.layouts import matched_layouts, stored_layouts
+
+        if data.classes is None:
+            raise BatikError("--layouts-from needs a structure model (--layout-source images)")
+        if self.request.resume:
+            source = self.folder.latest_snapshot()
+            if source is None:
+                raise DatasetError(f"nothing to resume in {self.folder.path}: no snapshot")
+        else:
+            source = self.cfg.layouts_from
+            read_model_meta(source)  # a Batik Studio model file, or a clear error
+        kept = matched_layouts(data, *stored_layouts(source), source=Path(source).name)
+        log.info("motif layouts from %s (not the data set's own)", Path(source).name)
+        return kept
 
     def _class_group_size(self) -> int:
         """D's minibatch-std group size when batches are class-grouped, else 0."""

@@ -273,3 +273,48 @@ def test_an_arrangement_seed_gives_every_image_one_layout_and_is_kept_in_provena
         assert np.array_equal(out[i], render(model, req.for_seed(seed)).images[0])
     with pytest.raises(ValueError, match=">= 0"):
         RenderRequest(layout_seed=-1)
+
+
+def test_a_grown_structure_model_keeps_the_layouts_its_fixed_layers_learned(tmp_path):
+    """--layouts-from: a structure model grown to larger images keeps the table of the smaller ones
+    (those its fixed layers read), also when resumed, once the images are shown to be the same
+    motifs; the larger images' own layouts differ (here: a dark line only they have)."""
+    small = TinyDataset(n=12, k=3)
+    train(TrainRequest(_layout_cfg(g_kwargs=STRUCT_G, total_kimg=0.008), str(tmp_path / "s"), dataset=small),
+          RecordingContext())
+    start = export_snapshot(tmp_path / "s", tmp_path / "s.safetensors")
+    large = TinyDataset(n=12, k=3, res=16)
+    large.imgs[:] = small.imgs.repeat(2, axis=1).repeat(2, axis=2)
+    large.imgs[:, 5, :4, :] = 0
+    own, kept = image_layouts(large, 4), image_layouts(small, 4)
+    assert not np.allclose(own.table, kept.table, atol=0.1)
+
+    def grown(run, **changes):
+        cfg = _layout_cfg(g_kwargs={}, start=str(start), total_kimg=0.004, kimg_per_tick=0.004, **changes)
+        train(TrainRequest(cfg, str(tmp_path / run), dataset=large), RecordingContext())
+        G = models.open_model(export_snapshot(tmp_path / run, tmp_path / f"{run}.safetensors")).G_ema
+        return G.layout_table.numpy()
+
+    assert np.allclose(grown("own"), own.table, atol=1e-2)
+    source = tmp_path / "source.safetensors"
+    source.write_bytes(start.read_bytes())
+    assert np.allclose(grown("kept", layouts_from=str(source)), kept.table, atol=1e-2)
+    source.unlink()  # a resumed run takes them from its snapshot
+    cfg = _layout_cfg(g_kwargs={}, start=str(start), total_kimg=0.012, kimg_per_tick=0.004)
+    res = train(TrainRequest(cfg, str(tmp_path / "kept"), dataset=large, resume=True), RecordingContext())
+    assert res.kimg > 0.008
+    G = models.open_model(export_snapshot(tmp_path / "kept", tmp_path / "resumed.safetensors")).G_ema
+    assert np.allclose(G.layout_table.numpy(), kept.table, atol=1e-2)
+    # other images, another order or another count are refused with what differs
+    others = TinyDataset(n=12, k=3, res=16, seed=5)
+    shuffled = TinyDataset(n=12, k=3, res=16)
+    shuffled.imgs[:] = large.imgs[::-1]
+    shuffled.labels = large.labels[::-1].copy()
+    for ds, message in ((others, "do not match"), (shuffled, "other classes"),
+                        (TinyDataset(n=9, k=3, res=16), "9 images")):
+        cfg = _layout_cfg(g_kwargs={}, start=str(start), total_kimg=0.004, layouts_from=str(start))
+        with pytest.raises(DatasetError, match=message):
+            train(TrainRequest(cfg, str(tmp_path / f"x{len(ds)}{message[:2]}"), dataset=ds), RecordingContext())
+    with pytest.raises(BatikError, match="structure model"):
+        train(TrainRequest(_layout_cfg(layouts_from=str(start)), str(tmp_path / "c"), dataset=TinyGlyphs()),
+              RecordingContext())
