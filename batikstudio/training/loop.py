@@ -170,7 +170,7 @@ class _Run:
                 nets = build_scratch(g_cfg, d_cfg)
         else:
             nets = load_start(cfg.start, cfg, self.resolution, self.channels, self.c_dim, per_proc)
-        if self.layouts is not None and cfg.layouts_from:
+        if cfg.layouts_from:
             self.layouts = self._kept_layouts(self.layouts)
         if self.layouts is not None and not self.request.resume:
             from batikstudio.training.layouts import fill_layout_table
@@ -182,14 +182,14 @@ class _Run:
             broadcast_module(net, self.info)
         return nets, nets.G.cfg, nets.D.cfg
 
-    def _kept_layouts(self, data: Any) -> Any:
+    def _kept_layouts(self, data: Any | None) -> Any:
         """``--layouts-from``: the given model's motif layouts (a resumed run: its snapshot's),
         checked against the data set's images."""
         from batikstudio.io.modelfile import read_model_meta
         from batikstudio.training.layouts import matched_layouts, stored_layouts
 
-        if data.classes is None:
-            raise BatikError("--layouts-from needs a structure model (--layout-source images)")
+        if data is None or data.classes is None:
+            raise BatikError("--layouts-from needs a structure model (--layout --layout-source images)")
         if self.request.resume:
             source = self.folder.latest_snapshot()
             if source is None:

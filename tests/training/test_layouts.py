@@ -318,3 +318,6 @@ def test_a_grown_structure_model_keeps_the_layouts_its_fixed_layers_learned(tmp_
     with pytest.raises(BatikError, match="structure model"):
         train(TrainRequest(_layout_cfg(layouts_from=str(start)), str(tmp_path / "c"), dataset=TinyGlyphs()),
               RecordingContext())
+    with pytest.raises(BatikError, match="structure model"):  # a model without layouts
+        train(TrainRequest(tiny_config(conditional=True, layouts_from=str(start)), str(tmp_path / "p"),
+                           dataset=small), RecordingContext())
