@@ -190,10 +190,8 @@ class _Run:
 
         if data is None or data.classes is None:
             raise BatikError("--layouts-from needs a structure model (--layout --layout-source images)")
-        if self.request.resume:
+        if self.request.resume:  # _nets_from_snapshot has found it
             source = self.folder.latest_snapshot()
-            if source is None:
-                raise DatasetError(f"nothing to resume in {self.folder.path}: no snapshot")
         else:
             source = self.cfg.layouts_from
             read_model_meta(source)  # a Batik Studio model file, or a clear error
