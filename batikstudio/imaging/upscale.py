@@ -63,7 +63,9 @@ def upscale(
         colors: Kx3 uint8 dye colours for ``'vector'``.
         sharpen: unsharp-mask strength for raster methods (0 = off, 0.5 = moderate);
             radius scales with the factor so it sharpens the upscaled edges, not noise.
-        wrap: for ``'vector'``, trace the tile periodically (seamless tiles stay seamless).
+        wrap: treat the image as one tile of a repeat (seamless tiles stay seamless): ``'vector'``
+            traces it periodically, the raster methods filter across the wrap edges instead
+            of clamping there (which would draw a seam line at every tile edge of a print).
 
     Returns:
         ``size[1] x size[0] x C`` uint8 (3 channels for ``'vector'``).
@@ -83,15 +85,32 @@ def upscale(
     if method == "vector":
         return _vector(img, (w, h), labels, colors, wrap)
     resample = {"lanczos": Image.LANCZOS, "nearest": Image.NEAREST, "bicubic": Image.BICUBIC}[method]
-    pil = to_pil(img).resize((w, h), resample=resample)
+    H, W = img.shape[:2]
+    if wrap:
+        # the filters reach 3 source pixels (more when shrinking): pad with the tile's other
+        # side and resample only the tile itself (PIL's box keeps the padding as support)
+        m = int(np.ceil(3 * max(1.0, W / w, H / h))) + 1
+        pil = to_pil(_pad_wrap(img, m)).resize((w, h), resample=resample, box=(m, m, m + W, m + H))
+    else:
+        pil = to_pil(img).resize((w, h), resample=resample)
     if sharpen > 0 and method != "nearest":
-        scale = max(w / img.shape[1], h / img.shape[0])
-        radius = max(0.8, 0.6 * scale)
-        pil = pil.filter(ImageFilter.UnsharpMask(radius=radius, percent=int(sharpen * 150), threshold=2))
+        radius = max(0.8, 0.6 * max(w / W, h / H))
+        unsharp = ImageFilter.UnsharpMask(radius=radius, percent=int(sharpen * 150), threshold=2)
+        if wrap:
+            m = int(np.ceil(3 * radius)) + 1
+            out = np.asarray(to_pil(_pad_wrap(np.asarray(pil), m)).filter(unsharp))[m:m + h, m:m + w]
+            pil = to_pil(np.ascontiguousarray(out))
+        else:
+            pil = pil.filter(unsharp)
     out = np.asarray(pil)
     if img.ndim == 3 and out.ndim == 2:
         out = out[:, :, None]
     return np.ascontiguousarray(out)
+
+
+def _pad_wrap(img: np.ndarray, m: int) -> np.ndarray:
+    """The image with ``m`` rows and columns of its opposite side added on each side."""
+    return np.pad(img, ((m, m), (m, m)) + ((0, 0),) * (img.ndim - 2), mode="wrap")
 
 
 def _vector(

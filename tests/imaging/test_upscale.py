@@ -63,3 +63,22 @@ def test_vector_without_layers_or_bad_args_raises():
         target_size(img.shape, 2, (4, 4))
     with pytest.raises(ImageError):
         upscale(img.astype(np.float32), factor=2)
+
+
+@pytest.mark.parametrize("method", ["lanczos", "bicubic", "nearest"])
+@pytest.mark.parametrize("sharpen", [0.0, 0.5])
+def test_wrap_upscales_a_tile_as_part_of_its_repeat(method, sharpen):
+    """A seamless tile upscaled with wrap is the middle of its 3 x 3 repeat upscaled: no seam
+    line at the tile edges of a print. Without wrap the edges are clamped and differ."""
+    rng = np.random.default_rng(1)
+    tile = rng.integers(0, 256, (16, 20, 3), dtype=np.uint8)
+    big = upscale(tile, factor=4, method=method, sharpen=sharpen, wrap=True)
+    repeat = upscale(np.tile(tile, (3, 3, 1)), factor=4, method=method, sharpen=sharpen)
+    middle = repeat[64:128, 80:160].astype(int)
+    assert big.shape == (64, 80, 3)
+    assert np.abs(big.astype(int) - middle).max() <= 1
+    if method != "nearest":
+        plain = upscale(tile, factor=4, method=method, sharpen=sharpen).astype(int)
+        assert np.abs(plain - middle)[:, :3].mean() > 10  # the clamped edge a seam would show
+    gray = upscale(tile[:, :, 0], size=(30, 7), method=method, sharpen=sharpen, wrap=True)
+    assert gray.shape == (7, 30)
