@@ -98,8 +98,7 @@ def upscale(
         unsharp = ImageFilter.UnsharpMask(radius=radius, percent=int(sharpen * 150), threshold=2)
         if wrap:
             m = int(np.ceil(3 * radius)) + 1
-            out = np.asarray(to_pil(_pad_wrap(np.asarray(pil), m)).filter(unsharp))[m:m + h, m:m + w]
-            pil = to_pil(np.ascontiguousarray(out))
+            pil = to_pil(_pad_wrap(np.asarray(pil), m)).filter(unsharp).crop((m, m, m + w, m + h))
         else:
             pil = pil.filter(unsharp)
     out = np.asarray(pil)
